@@ -1,0 +1,62 @@
+# faultline: GNU Make.  `make` builds build/faultline and build/fl-slowfs;
+# `make test` runs every test; `make sanitize` runs the unit tests under
+# ASan+UBSan; `make bench` prints the suite's own overheads; `make STATIC=1`
+# links statically (for VM initramfs images).
+
+BUILD    ?= build
+CC       ?= gcc
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+WARN     := -Wall -Wextra -Werror -Wno-format-truncation
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -DFL_VERSION=\"$(VERSION)\" \
+            -Ilib -Icgroups -Iworkloads -Ibench $(EXTRA_CFLAGS)
+LDLIBS   := -lcgroup -ljansson -lpthread -lm
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+ifeq ($(STATIC),1)
+LDFLAGS  += -static
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+CORE_SRC  := $(LIB_SRC) $(wildcard cgroups/*.c) $(filter-out workloads/slowfs.c,$(wildcard workloads/*.c)) \
+             $(filter-out bench/faultline.c,$(wildcard bench/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
+
+all: $(BUILD)/faultline $(BUILD)/fl-slowfs $(BUILD)/slowfs_reader $(UNIT_TESTS)
+
+$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/faultline: $(BUILD)/obj/bench/faultline.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/fl-slowfs: workloads/slowfs.c lib/pattern.c lib/pattern.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(FUSE_CFLAGS) workloads/slowfs.c lib/pattern.c -o $@ $(LDFLAGS) $(FUSE_LIBS) -ljansson -lpthread -lm
+
+$(BUILD)/slowfs_reader: tests/slowfs_reader.c lib/pattern.c lib/pattern.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) tests/slowfs_reader.c lib/pattern.c -o $@ $(LDFLAGS) -lpthread -lm
+
+$(BUILD)/test_%: tests/test_%.c tests/check.h $(CORE_OBJ)
+	$(CC) $(CFLAGS) -Itests $< $(CORE_OBJ) -o $@ $(LDFLAGS) $(LDLIBS)
+
+test: all
+	tests/run-tests.sh $(BUILD)
+
+unit: $(UNIT_TESTS)
+	tests/run-tests.sh $(BUILD) unit
+
+sanitize:
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" unit
+
+bench: $(BUILD)/faultline
+	tests/bench.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all test unit sanitize bench clean

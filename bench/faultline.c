@@ -1,0 +1,50 @@
+/* faultline: one binary, several commands (so one static binary per
+ * architecture carries everything into a VM's initramfs). */
+#define _GNU_SOURCE
+#include "runner.h"
+#include "sysinfo.h"
+#include "util.h"
+#include "workload.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int bench_main(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", runner_main, "run a scenario and write a result (faultline run --help)" },
+	{ "bench", bench_main, "measure the suite's own overhead (faultline bench --help)" },
+	{ "workload", workload_main, "internal: a workload process started by run" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: faultline COMMAND [options]\n\nCommands:\n");
+	for (size_t i = 0; i < FL_ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "  %-10s %s\n", "version", "print the suite version");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? FL_EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("faultline %s\n", FL_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < FL_ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name)) {
+			util_progname = "faultline";
+			return commands[i].main(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "faultline: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return FL_EXIT_USAGE;
+}

@@ -1,0 +1,554 @@
+/* config: the scenario options table and everything it drives (config.h). */
+#define _GNU_SOURCE
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPT(p, t, field, lo, hi, d, ch, h) { p, t, offsetof(struct config, field), lo, hi, d, ch, h }
+#define GiB (1024.0 * 1024 * 1024)
+#define TiB (1024.0 * GiB)
+
+const struct config_option config_options[] = {
+	OPT("name", CONFIG_STRING, name, 0, 0, "\"unnamed\"", NULL, "scenario name, recorded in results"),
+	OPT("description", CONFIG_STRING, description, 0, 0, "\"\"", NULL, "what the scenario reproduces"),
+	OPT("label", CONFIG_STRING, label, 0, 0, "\"\"", NULL,
+	    "label of this run (kernel or patch name); empty = the kernel release"),
+	OPT("duration_s", CONFIG_DOUBLE, duration_s, 0.1, 86400, "60", NULL, "measured phase per iteration, seconds"),
+	OPT("warmup_s", CONFIG_DOUBLE, warmup_s, 0, 3600, "0", NULL,
+	    "seconds the roles run before measuring (samples not recorded)"),
+	OPT("iterations", CONFIG_INT, iterations, 1, 1000, "1", NULL,
+	    "iterations; each starts with the files' pages dropped from the page cache"),
+	OPT("seed", CONFIG_INT, seed, 0, 9007199254740991.0, "1", NULL, "seed of every random choice"),
+
+	OPT("victim.fault_threads", CONFIG_INT, victim.fault_threads, 0, 100000, "8", NULL,
+	    "threads touching pages of the mapped files, timing each first touch"),
+	OPT("victim.writer_threads", CONFIG_INT, victim.writer_threads, 0, 4096, "1", NULL,
+	    "threads in the victim process doing mmap/munmap/mprotect/madvise"),
+	OPT("victim.files.count", CONFIG_INT, victim.file_count, 1, 100000, "4", NULL, "number of mapped files"),
+	OPT("victim.files.size_bytes", CONFIG_SIZE, victim.file_size_bytes, 4096, 1024 * TiB, "\"64M\"", NULL,
+	    "size of each file (integer or K/M/G/T suffix); may exceed RAM"),
+	OPT("victim.pattern", CONFIG_ENUM, victim.pattern, 0, 0, "\"random\"", "sequential|random|zipf|stride",
+	    "page order within a thread's slice: random is a permutation (each page once per pass)"),
+	OPT("victim.zipf_theta", CONFIG_DOUBLE, victim.zipf_theta, 0.01, 5, "0.99", NULL,
+	    "zipf skew (not 1.0); hot pages are the slice's first ones"),
+	OPT("victim.stride_pages", CONFIG_INT, victim.stride_pages, 1, 1073741824.0, "16", NULL,
+	    "stride pattern: pages between touches (wrapping with an offset per lap)"),
+	OPT("victim.write_ratio", CONFIG_DOUBLE, victim.write_ratio, 0, 1, "0", NULL,
+	    "share of touches that write a byte instead of reading one"),
+	OPT("victim.map", CONFIG_ENUM, victim.map, 0, 0, "\"shared\"", "shared|private", "MAP_SHARED or MAP_PRIVATE"),
+	OPT("victim.madvise", CONFIG_ENUM, victim.advice, 0, 0, "\"none\"", "none|random|sequential",
+	    "madvise hint on the mappings (MADV_RANDOM turns readahead off)"),
+	OPT("victim.pass_end", CONFIG_ENUM, victim.pass_end, 0, 0, "\"dontneed\"", "dontneed|none",
+	    "after a pass over its slice a thread zaps its PTEs (MADV_DONTNEED) so every touch faults again"),
+	OPT("victim.classify", CONFIG_ENUM, victim.classify, 0, 0, "\"rusage\"", "rusage|none",
+	    "tell major/minor/no fault per touch from getrusage(RUSAGE_THREAD) deltas, or not at all"),
+	OPT("victim.verify", CONFIG_BOOL, victim.verify, 0, 0, "false", NULL,
+	    "check the content of every page faulted in (costly; tests turn it on)"),
+	OPT("victim.stack_bytes", CONFIG_SIZE, victim.stack_bytes, 16384, 64.0 * 1024 * 1024, "\"64K\"", NULL,
+	    "stack size of each victim thread"),
+	OPT("victim.writer.ops", CONFIG_SET, victim.writer.ops, 0, 0, "[\"mmap_munmap\"]",
+	    "mmap_munmap|mprotect|madvise_dontneed", "operations the writer threads cycle through"),
+	OPT("victim.writer.rate_per_s", CONFIG_DOUBLE, victim.writer.rate_per_s, 0, 1e7, "100", NULL,
+	    "operations per second per writer thread; 0 = back to back"),
+	OPT("victim.writer.target", CONFIG_ENUM, victim.writer.target, 0, 0, "\"own\"", "own|fault_vma",
+	    "mprotect/madvise on the writer's own mapping, or on a sub-range of a faulting mapping (splits its VMA)"),
+	OPT("victim.writer.map_bytes", CONFIG_SIZE, victim.writer.map_bytes, 4096, 1024.0 * 1024 * 1024, "\"64K\"",
+	    NULL, "size of the writer's own mappings"),
+
+	OPT("observer.threads", CONFIG_INT, observer.threads, 0, 256, "1", NULL,
+	    "threads in the protected group reading the victim's /proc files"),
+	OPT("observer.files", CONFIG_SET, observer.files, 0, 0,
+	    "[\"cmdline\", \"environ\", \"maps\", \"smaps_rollup\", \"status\"]",
+	    "cmdline|environ|maps|smaps|smaps_rollup|numa_maps|status|statm",
+	    "the /proc/<victim>/ files read each cycle, each timed on its own"),
+	OPT("observer.rate_per_s", CONFIG_DOUBLE, observer.rate_per_s, 0, 1e6, "20", NULL,
+	    "read cycles per second per observer thread; 0 = back to back"),
+	OPT("observer.ps_scan", CONFIG_BOOL, observer.ps_scan, 0, 0, "true", NULL,
+	    "also scan every /proc/<pid>/cmdline like ps (one more thread)"),
+	OPT("observer.ps_rate_per_s", CONFIG_DOUBLE, observer.ps_rate_per_s, 0, 1000, "1", NULL,
+	    "ps scans per second; 0 = back to back"),
+
+	OPT("cgroup.victim.memory_max_bytes", CONFIG_SIZE, cg_victim.memory_max_bytes, 0, 1024 * TiB, "0", NULL,
+	    "memory.max of the victim group; 0 = no limit"),
+	OPT("cgroup.victim.memory_high_bytes", CONFIG_SIZE, cg_victim.memory_high_bytes, 0, 1024 * TiB, "0", NULL,
+	    "memory.high of the victim group; 0 = no limit"),
+	OPT("cgroup.victim.io_max", CONFIG_STRING, cg_victim.io_max, 0, 0, "\"\"", NULL,
+	    "io.max of the victim group for the storage's device, e.g. \"rbps=1048576 riops=200\"; empty = none"),
+	OPT("cgroup.victim.cpu_weight", CONFIG_INT, cg_victim.cpu_weight, 1, 10000, "100", NULL,
+	    "cpu.weight of the victim group"),
+	OPT("cgroup.protected.memory_low_bytes", CONFIG_SIZE, cg_protected.memory_low_bytes, 0, 1024 * TiB, "0", NULL,
+	    "memory.low of the protected (observer) group"),
+	OPT("cgroup.protected.io_latency_target_us", CONFIG_INT, cg_protected.io_latency_target_us, 0, 10000000,
+	    "0", NULL, "io.latency target of the protected group on the storage's device; 0 = none"),
+	OPT("cgroup.protected.cpu_weight", CONFIG_INT, cg_protected.cpu_weight, 1, 10000, "1000", NULL,
+	    "cpu.weight of the protected group"),
+
+	OPT("storage.type", CONFIG_ENUM, storage.type, 0, 0, "\"dir\"", "dir|slowfs",
+	    "dir: plain files in storage.path; slowfs: a FUSE file system of synthetic files"),
+	OPT("storage.path", CONFIG_STRING, storage.path, 0, 0, "\"/var/tmp/faultline\"", NULL,
+	    "dir: where the files are created once and reused"),
+};
+
+const size_t config_option_count = FL_ARRAY_SIZE(config_options);
+
+static const char *config_type_names[] = { "int", "size", "number", "bool", "string", "enum", "set" };
+
+const char *config_choice_name(const char *choices, int i, char *buf, size_t len)
+{
+	const char *p = choices;
+
+	for (; i > 0 && p; i--) {
+		p = strchr(p, '|');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return NULL;
+	{
+		size_t n = strcspn(p, "|");
+
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	}
+	return buf;
+}
+
+static int config_choice_index(const char *choices, const char *name)
+{
+	char buf[64];
+
+	for (int i = 0; config_choice_name(choices, i, buf, sizeof(buf)); i++)
+		if (strcmp(buf, name) == 0)
+			return i;
+	return -1;
+}
+
+static const struct config_option *config_find(const char *path)
+{
+	for (size_t i = 0; i < config_option_count; i++)
+		if (strcmp(config_options[i].path, path) == 0)
+			return &config_options[i];
+	return NULL;
+}
+
+const char *config_enum_name(const char *path, int value)
+{
+	static __thread char buf[64];
+	const struct config_option *o = config_find(path);
+
+	if (!o || !o->choices || !config_choice_name(o->choices, value, buf, sizeof(buf)))
+		return "?";
+	return buf;
+}
+
+static bool config_is_section(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < config_option_count; i++)
+		if (strncmp(config_options[i].path, path, n) == 0 && config_options[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+/* Line of the key at dotted path in the JSON source: each component is looked
+ * for as "name" followed by ':' after the previous one.  jansson keeps no
+ * positions for values, so this locator only serves error messages; 0 when
+ * not found. */
+static int config_line_of(const char *text, const char *path)
+{
+	const char *pos = text, *found = NULL;
+	char comp[128];
+
+	if (!text)
+		return 0;
+	while (*path) {
+		size_t n = strcspn(path, ".");
+
+		if (n + 3 > sizeof(comp))
+			return 0;
+		comp[0] = '"';
+		memcpy(comp + 1, path, n);
+		comp[n + 1] = '"';
+		comp[n + 2] = '\0';
+		for (;;) {
+			const char *q;
+
+			found = strstr(pos, comp);
+			if (!found)
+				return 0;
+			q = found + n + 2;
+			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+				q++;
+			pos = found + n + 2;
+			if (*q == ':')
+				break;
+		}
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	{
+		int line = 1;
+
+		for (const char *p = text; p < found; p++)
+			line += *p == '\n';
+		return line;
+	}
+}
+
+struct config_ctx {
+	const char *file;
+	const char *text;
+	char *err;
+	size_t errlen;
+};
+
+static int config_fail(const struct config_ctx *x, const char *path, const json_t *val, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int config_fail(const struct config_ctx *x, const char *path, const json_t *val, const char *fmt, ...)
+{
+	char msg[512], where[600];
+	char *dump = val ? json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	int line = config_line_of(x->text, path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%d", x->file, line);
+	else
+		snprintf(where, sizeof(where), "%s", x->file);
+	if (dump && strlen(dump) > 200)
+		strcpy(dump + 190, "...");
+	snprintf(x->err, x->errlen, "%s: %s: %s%s%s%s", where, path, msg, dump ? " (value " : "", dump ? dump : "",
+		 dump ? ")" : "");
+	free(dump);
+	return -1;
+}
+
+static int config_assign(struct config *c, const struct config_option *o, const json_t *v,
+			 const struct config_ctx *x)
+{
+	void *field = (char *)c + o->offset;
+
+	switch (o->type) {
+	case CONFIG_INT: {
+		json_int_t n;
+
+		if (!json_is_integer(v))
+			return config_fail(x, o->path, v, "expected an integer");
+		n = json_integer_value(v);
+		if ((double)n < o->min || (double)n > o->max)
+			return config_fail(x, o->path, v, "out of range [%.0f, %.0f]", o->min, o->max);
+		*(int64_t *)field = n;
+		return 0;
+	}
+	case CONFIG_SIZE: {
+		uint64_t n;
+
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			n = (uint64_t)json_integer_value(v);
+		else if (json_is_string(v) && util_parse_size(json_string_value(v), &n) == 0)
+			;
+		else
+			return config_fail(x, o->path, v,
+					   "expected a size in bytes: a non-negative integer or a string like \"64M\"");
+		if ((double)n < o->min || (double)n > o->max)
+			return config_fail(x, o->path, v, "out of range [%.0f, %.0f] bytes", o->min, o->max);
+		*(uint64_t *)field = n;
+		return 0;
+	}
+	case CONFIG_DOUBLE: {
+		double d;
+
+		if (!json_is_number(v))
+			return config_fail(x, o->path, v, "expected a number");
+		d = json_number_value(v);
+		if (!(d >= o->min && d <= o->max))
+			return config_fail(x, o->path, v, "out of range [%g, %g]", o->min, o->max);
+		*(double *)field = d;
+		return 0;
+	}
+	case CONFIG_BOOL:
+		if (!json_is_boolean(v))
+			return config_fail(x, o->path, v, "expected true or false");
+		*(bool *)field = json_is_true(v);
+		return 0;
+	case CONFIG_STRING: {
+		char *s;
+
+		if (!json_is_string(v))
+			return config_fail(x, o->path, v, "expected a string");
+		if (json_string_length(v) > 4096)
+			return config_fail(x, o->path, NULL, "string longer than 4096 bytes");
+		s = strdup(json_string_value(v));
+		if (!s)
+			return config_fail(x, o->path, NULL, "out of memory");
+		free(*(char **)field);
+		*(char **)field = s;
+		return 0;
+	}
+	case CONFIG_ENUM: {
+		int i;
+
+		if (!json_is_string(v))
+			return config_fail(x, o->path, v, "expected one of %s", o->choices);
+		i = config_choice_index(o->choices, json_string_value(v));
+		if (i < 0)
+			return config_fail(x, o->path, v, "expected one of %s", o->choices);
+		*(int *)field = i;
+		return 0;
+	}
+	case CONFIG_SET: {
+		uint32_t bits = 0;
+		size_t idx;
+		json_t *e;
+
+		if (!json_is_array(v))
+			return config_fail(x, o->path, v, "expected an array of names from %s", o->choices);
+		json_array_foreach((json_t *)v, idx, e) {
+			int i = json_is_string(e) ? config_choice_index(o->choices, json_string_value(e)) : -1;
+
+			if (i < 0)
+				return config_fail(x, o->path, e, "element %zu: expected one of %s", idx, o->choices);
+			bits |= 1u << i;
+		}
+		*(uint32_t *)field = bits;
+		return 0;
+	}
+	}
+	return config_fail(x, o->path, NULL, "internal error: unknown option type");
+}
+
+static int config_walk(struct config *c, const json_t *obj, const char *prefix, const struct config_ctx *x)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach((json_t *)obj, key, val) {
+		char path[256];
+		const struct config_option *o;
+
+		if (snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key) >= (int)sizeof(path))
+			return config_fail(x, prefix, NULL, "key too long");
+		o = config_find(path);
+		if (o) {
+			if (config_assign(c, o, val, x) < 0)
+				return -1;
+		} else if (config_is_section(path)) {
+			if (!json_is_object(val))
+				return config_fail(x, path, val, "expected an object (a section of options)");
+			if (config_walk(c, val, path, x) < 0)
+				return -1;
+		} else {
+			char known[1024] = "";
+			size_t n = strlen(prefix);
+
+			for (size_t i = 0; i < config_option_count; i++) {
+				const char *p = config_options[i].path;
+
+				if (n && (strncmp(p, prefix, n) != 0 || p[n] != '.'))
+					continue;
+				p += n ? n + 1 : 0;
+				if (strlen(known) + strlen(p) + 3 < sizeof(known) &&
+				    !strstr(known, p)) {
+					size_t k = strcspn(p, ".");
+
+					strncat(known, p, k);
+					strcat(known, ", ");
+				}
+			}
+			if (*known)
+				known[strlen(known) - 2] = '\0';
+			return config_fail(x, path, NULL, "unknown key (known here: %s)", known);
+		}
+	}
+	return 0;
+}
+
+void config_defaults(struct config *c)
+{
+	struct config_ctx x = { "defaults", NULL, NULL, 0 };
+	char err[512];
+
+	memset(c, 0, sizeof(*c));
+	x.err = err;
+	x.errlen = sizeof(err);
+	for (size_t i = 0; i < config_option_count; i++) {
+		json_t *v = json_loads(config_options[i].def, JSON_DECODE_ANY, NULL);
+
+		if (!v || config_assign(c, &config_options[i], v, &x) < 0) {
+			fprintf(stderr, "faultline: internal error: default of %s: %s\n", config_options[i].path, err);
+			abort();
+		}
+		json_decref(v);
+	}
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < config_option_count; i++)
+		if (config_options[i].type == CONFIG_STRING) {
+			char **s = (char **)((char *)c + config_options[i].offset);
+
+			free(*s);
+			*s = NULL;
+		}
+}
+
+int config_load_json(struct config *c, const json_t *root, const char *file, const char *text, char *err,
+		     size_t errlen)
+{
+	struct config_ctx x = { file, text, err, errlen };
+
+	if (!json_is_object(root))
+		return config_fail(&x, "(top level)", NULL, "a scenario is a JSON object");
+	return config_walk(c, root, "", &x);
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root;
+	char *text;
+	int ret;
+
+	text = util_read_file(path, NULL);
+	if (!text) {
+		snprintf(err, errlen, "%s: cannot read scenario: %s", path, strerror(errno));
+		return -1;
+	}
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column, jerr.text);
+		free(text);
+		return -1;
+	}
+	ret = config_load_json(c, root, path, text, err, errlen);
+	json_decref(root);
+	free(text);
+	return ret;
+}
+
+int config_set(struct config *c, const char *assignment, char *err, size_t errlen)
+{
+	struct config_ctx x = { "--set", NULL, err, errlen };
+	const char *eq = strchr(assignment, '=');
+	const struct config_option *o;
+	char path[256];
+	json_t *v;
+	int ret;
+
+	if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(path)) {
+		snprintf(err, errlen, "--set: expected KEY=VALUE with a dotted key, got '%s'", assignment);
+		return -1;
+	}
+	memcpy(path, assignment, (size_t)(eq - assignment));
+	path[eq - assignment] = '\0';
+	o = config_find(path);
+	if (!o) {
+		snprintf(err, errlen, "--set: %s: unknown key (see --help for the scenario keys)", path);
+		return -1;
+	}
+	v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+	if (!v)
+		v = json_string(eq + 1);
+	ret = config_assign(c, o, v, &x);
+	json_decref(v);
+	return ret;
+}
+
+int config_check(const struct config *c, const char *file, char *err, size_t errlen)
+{
+	struct config_ctx x = { file, NULL, err, errlen };
+
+	if (c->victim.pattern == PATTERN_ZIPF && c->victim.zipf_theta == 1.0)
+		return config_fail(&x, "victim.zipf_theta", NULL,
+				   "must not be 1.0 (the generator divides by 1 - theta) (value 1.0)");
+	if (c->victim.fault_threads == 0 && c->victim.writer_threads == 0)
+		return config_fail(&x, "victim.fault_threads", NULL,
+				   "the victim needs at least one fault or writer thread (both are 0)");
+	if (c->victim.writer_threads > 0 && c->victim.writer.ops == 0)
+		return config_fail(&x, "victim.writer.ops", NULL, "writer threads need at least one operation");
+	if (c->victim.file_size_bytes % 4096 != 0)
+		return config_fail(&x, "victim.files.size_bytes", NULL, "must be a multiple of 4096 (value %llu)",
+				   (unsigned long long)c->victim.file_size_bytes);
+	if ((uint64_t)c->victim.fault_threads > c->victim.file_count * (c->victim.file_size_bytes / 4096))
+		return config_fail(&x, "victim.fault_threads", NULL,
+				   "more fault threads (%lld) than pages in the files (%llu): every thread needs a slice",
+				   (long long)c->victim.fault_threads,
+				   (unsigned long long)(c->victim.file_count * (c->victim.file_size_bytes / 4096)));
+	if (c->storage.type == STORAGE_DIR && (!c->storage.path || c->storage.path[0] != '/'))
+		return config_fail(&x, "storage.path", NULL, "must be an absolute path (value \"%s\")",
+				   c->storage.path ? c->storage.path : "");
+	return 0;
+}
+
+json_t *config_to_json(const struct config *c)
+{
+	json_t *root = json_object();
+	char buf[64];
+
+	for (size_t i = 0; i < config_option_count; i++) {
+		const struct config_option *o = &config_options[i];
+		const void *field = (const char *)c + o->offset;
+		json_t *parent = root, *v = NULL;
+		const char *p = o->path, *dot;
+
+		while ((dot = strchr(p, '.'))) {
+			char comp[64];
+			json_t *child;
+			size_t n = (size_t)(dot - p);
+
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			child = json_object_get(parent, comp);
+			if (!child) {
+				child = json_object();
+				json_object_set_new(parent, comp, child);
+			}
+			parent = child;
+			p = dot + 1;
+		}
+		switch (o->type) {
+		case CONFIG_INT: v = json_integer(*(const int64_t *)field); break;
+		case CONFIG_SIZE: v = json_integer((json_int_t) * (const uint64_t *)field); break;
+		case CONFIG_DOUBLE: v = json_real(*(const double *)field); break;
+		case CONFIG_BOOL: v = json_boolean(*(const bool *)field); break;
+		case CONFIG_STRING: v = json_string(*(char *const *)field ? *(char *const *)field : ""); break;
+		case CONFIG_ENUM: v = json_string(config_choice_name(o->choices, *(const int *)field, buf, sizeof(buf)));
+			break;
+		case CONFIG_SET:
+			v = json_array();
+			for (int b = 0; config_choice_name(o->choices, b, buf, sizeof(buf)); b++)
+				if (*(const uint32_t *)field & (1u << b))
+					json_array_append_new(v, json_string(buf));
+			break;
+		}
+		json_object_set_new(parent, p, v);
+	}
+	return root;
+}
+
+void config_print_help(FILE *out)
+{
+	fprintf(out, "Scenario keys (JSON paths; also usable as --set KEY=VALUE):\n");
+	for (size_t i = 0; i < config_option_count; i++) {
+		const struct config_option *o = &config_options[i];
+
+		fprintf(out, "  %-38s %-6s default %s", o->path, config_type_names[o->type], o->def);
+		if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE)
+			fprintf(out, ", range [%g, %g]", o->min, o->max);
+		if (o->choices)
+			fprintf(out, ", one%s of %s", o->type == CONFIG_SET ? " or more" : "", o->choices);
+		fprintf(out, "\n      %s\n", o->help);
+	}
+}

@@ -1,0 +1,123 @@
+/* config: the scenario.  One table (config.c: config_options) names every
+ * knob with its type, range, default and help; it drives the JSON parser and
+ * validator, --set overrides, --help, and the resolved config in results. */
+#ifndef FL_CONFIG_H
+#define FL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+enum config_pattern { PATTERN_SEQUENTIAL, PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDE };
+enum config_map { MAP_KIND_SHARED, MAP_KIND_PRIVATE };
+enum config_advice { ADVICE_NONE, ADVICE_RANDOM, ADVICE_SEQUENTIAL };
+enum config_pass_end { PASS_END_DONTNEED, PASS_END_NONE };
+enum config_classify { CLASSIFY_RUSAGE, CLASSIFY_NONE };
+enum config_writer_target { WRITER_TARGET_OWN, WRITER_TARGET_FAULT_VMA };
+/* bits of victim.writer.ops */
+enum { WRITER_OP_MMAP_MUNMAP = 1u << 0, WRITER_OP_MPROTECT = 1u << 1, WRITER_OP_MADVISE_DONTNEED = 1u << 2 };
+/* bits of observer.files, in this order (procread.c relies on it) */
+enum {
+	PROCFILE_CMDLINE, PROCFILE_ENVIRON, PROCFILE_MAPS, PROCFILE_SMAPS, PROCFILE_SMAPS_ROLLUP,
+	PROCFILE_NUMA_MAPS, PROCFILE_STATUS, PROCFILE_STATM, PROCFILE_COUNT
+};
+enum config_storage { STORAGE_DIR, STORAGE_SLOWFS };
+
+struct config {
+	char *name;
+	char *description;
+	char *label;
+	double duration_s;
+	double warmup_s;
+	int64_t iterations;
+	int64_t seed;
+	struct {
+		int64_t fault_threads;
+		int64_t writer_threads;
+		int64_t file_count;
+		uint64_t file_size_bytes;
+		int pattern;
+		double zipf_theta;
+		int64_t stride_pages;
+		double write_ratio;
+		int map;
+		int advice;
+		int pass_end;
+		int classify;
+		bool verify;
+		uint64_t stack_bytes;
+		struct {
+			uint32_t ops;
+			double rate_per_s;
+			int target;
+			uint64_t map_bytes;
+		} writer;
+	} victim;
+	struct {
+		int64_t threads;
+		uint32_t files;
+		double rate_per_s;
+		bool ps_scan;
+		double ps_rate_per_s;
+	} observer;
+	struct {
+		uint64_t memory_max_bytes;
+		uint64_t memory_high_bytes;
+		char *io_max;
+		int64_t cpu_weight;
+	} cg_victim;
+	struct {
+		uint64_t memory_low_bytes;
+		int64_t io_latency_target_us;
+		int64_t cpu_weight;
+	} cg_protected;
+	struct {
+		int type;
+		char *path;
+	} storage;
+};
+
+enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET };
+
+struct config_option {
+	const char *path;    /* dotted path in the scenario JSON */
+	enum config_type type;
+	size_t offset;       /* offsetof(struct config, field) */
+	double min, max;     /* INT, SIZE, DOUBLE */
+	const char *def;     /* default, as JSON text */
+	const char *choices; /* ENUM and SET: names separated by '|' */
+	const char *help;
+};
+
+extern const struct config_option config_options[];
+extern const size_t config_option_count;
+
+/* Set every option to its default. */
+void config_defaults(struct config *c);
+void config_free(struct config *c);
+
+/* Load and validate a scenario file over the defaults.  On error, err holds
+ * "FILE:LINE: KEY: message (value V)" and -1 is returned. */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* Load from a JSON object already in memory (text is the source, for line
+ * numbers; may be NULL). */
+int config_load_json(struct config *c, const json_t *root, const char *file, const char *text, char *err,
+		     size_t errlen);
+/* Apply "dotted.key=value"; value is JSON when it parses as JSON, otherwise
+ * taken as a string. */
+int config_set(struct config *c, const char *assignment, char *err, size_t errlen);
+/* Cross-field checks (e.g. zipf theta != 1); run after all overrides. */
+int config_check(const struct config *c, const char *file, char *err, size_t errlen);
+
+/* Every option with its resolved value, as nested JSON objects. */
+json_t *config_to_json(const struct config *c);
+/* Print the options table: path, type, range, default, help. */
+void config_print_help(FILE *out);
+
+/* Name of choice i of an ENUM/SET option's choices string (static buffer). */
+const char *config_choice_name(const char *choices, int i, char *buf, size_t len);
+const char *config_enum_name(const char *path, int value);
+
+#endif

@@ -1,0 +1,144 @@
+/* results: the result document, written atomically (results.h). */
+#define _GNU_SOURCE
+#include "results.h"
+#include "hist.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int results_write(const json_t *doc, const char *dir, const char *name, char *err, size_t errlen)
+{
+	char tmp[4096], final[4096];
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	int fd = -1, dfd = -1, ret = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d", dir, name, (int)getpid());
+	snprintf(final, sizeof(final), "%s/%s", dir, name);
+	if (!text) {
+		snprintf(err, errlen, "results: encoding %s as JSON failed", final);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "results: create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (util_write_all(fd, text, strlen(text)) < 0 || util_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+		snprintf(err, errlen, "results: write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (link(tmp, final) < 0) {
+		snprintf(err, errlen, "results: %s: %s (results are never overwritten)", final, strerror(errno));
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	ret = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(text);
+	return ret;
+}
+
+static int results_need(const json_t *obj, const char *key, json_type type, const char *path, const char *where,
+			char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!v || json_typeof(v) != type) {
+		snprintf(err, errlen, "%s: %s%s%s missing or of the wrong type", path, where, *where ? "." : "", key);
+		return -1;
+	}
+	return 0;
+}
+
+int results_validate(const json_t *doc, const char *path, char *err, size_t errlen)
+{
+	const json_t *iters, *it, *schema = json_object_get(doc, "schema");
+	size_t i;
+
+	if (!json_is_object(doc)) {
+		snprintf(err, errlen, "%s: not a JSON object", path);
+		return -1;
+	}
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0) {
+		char *s = schema ? json_dumps(schema, JSON_ENCODE_ANY) : NULL;
+
+		snprintf(err, errlen, "%s: schema is %s, expected \"%s\"", path, s ? s : "missing", RESULTS_SCHEMA);
+		free(s);
+		return -1;
+	}
+	if (results_need(doc, "run_id", JSON_STRING, path, "", err, errlen) ||
+	    results_need(doc, "scenario", JSON_STRING, path, "", err, errlen) ||
+	    results_need(doc, "label", JSON_STRING, path, "", err, errlen) ||
+	    results_need(doc, "status", JSON_STRING, path, "", err, errlen) ||
+	    results_need(doc, "config", JSON_OBJECT, path, "", err, errlen) ||
+	    results_need(doc, "environment", JSON_OBJECT, path, "", err, errlen) ||
+	    results_need(doc, "iterations", JSON_ARRAY, path, "", err, errlen) ||
+	    results_need(doc, "summary", JSON_OBJECT, path, "", err, errlen))
+		return -1;
+	if (results_need(json_object_get(doc, "environment"), "arch", JSON_STRING, path, "environment", err, errlen) ||
+	    results_need(json_object_get(doc, "environment"), "kernel_release", JSON_STRING, path, "environment", err,
+			 errlen))
+		return -1;
+	iters = json_object_get(doc, "iterations");
+	json_array_foreach(iters, i, it) {
+		const json_t *roles = json_object_get(it, "roles"), *role;
+		const char *rname;
+		char where[64];
+
+		snprintf(where, sizeof(where), "iterations[%zu]", i);
+		if (results_need(it, "roles", JSON_OBJECT, path, where, err, errlen))
+			return -1;
+		json_object_foreach((json_t *)roles, rname, role) {
+			const json_t *hists = json_object_get(role, "histograms"), *h;
+			const char *hname;
+
+			json_object_foreach((json_t *)hists, hname, h) {
+				struct hist_sum *s = malloc(sizeof(*s));
+				char herr[256];
+				int bad;
+
+				if (!s) {
+					snprintf(err, errlen, "%s: out of memory", path);
+					return -1;
+				}
+				bad = hist_sum_from_json(s, h, herr, sizeof(herr));
+				free(s);
+				if (bad) {
+					snprintf(err, errlen, "%s: %s.roles.%s.histograms.%s: %s", path, where, rname, hname,
+						 herr);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+json_t *results_load(const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d: not a faultline result: %s", path, jerr.line, jerr.text);
+		return NULL;
+	}
+	if (results_validate(doc, path, err, errlen) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}

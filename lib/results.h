@@ -1,0 +1,23 @@
+/* results: one JSON document per run (schema "faultline-result/1", described
+ * in docs/results.md), written atomically and never over an existing file. */
+#ifndef FL_RESULTS_H
+#define FL_RESULTS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define RESULTS_SCHEMA "faultline-result/1"
+
+/* Write doc to dir/name: a temporary file in dir, fsync, link() to the final
+ * name (fails with EEXIST rather than overwrite), unlink the temporary,
+ * fsync the directory.  0, or -1 with err. */
+int results_write(const json_t *doc, const char *dir, const char *name, char *err, size_t errlen);
+
+/* Load a result and check its schema and required fields; NULL with err
+ * naming the file and the field. */
+json_t *results_load(const char *path, char *err, size_t errlen);
+
+/* Check a result in memory (what results_load checks after parsing). */
+int results_validate(const json_t *doc, const char *path, char *err, size_t errlen);
+
+#endif

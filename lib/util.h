@@ -1,0 +1,56 @@
+/* util: small helpers shared by every faultline program. */
+#ifndef FL_UTIL_H
+#define FL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses shared by all programs: 0 ok, 1 failure at run time, 2 bad
+ * input (scenario, options, result files), 3 a required resource is missing. */
+enum { FL_EXIT_OK = 0, FL_EXIT_FAIL = 1, FL_EXIT_USAGE = 2, FL_EXIT_NORESOURCE = 3 };
+
+static inline uint64_t util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t util_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until the absolute CLOCK_MONOTONIC time deadline_ns (EINTR ends it early). */
+void util_sleep_until(uint64_t deadline_ns);
+
+/* Read a whole (small) file into a NUL-terminated malloc'd buffer; NULL and
+ * errno on failure. */
+char *util_read_file(const char *path, size_t *len_out);
+
+/* Write a whole buffer to fd, retrying short writes; -1 and errno on failure. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Write a string to a file opened O_WRONLY (cgroup and proc control files). */
+int util_write_string(const char *path, const char *s);
+
+/* Parse an unsigned integer with an optional binary suffix (K, M, G, T, P,
+ * optionally followed by "iB" or "B"): "64M" = 64 MiB.  Returns -1 on error. */
+int util_parse_size(const char *s, uint64_t *out);
+
+/* Create the directories of path (like mkdir -p). */
+int util_mkdir_p(const char *path, unsigned mode);
+
+/* Program name for messages, set by main. */
+extern const char *util_progname;
+void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

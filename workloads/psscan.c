@@ -1,0 +1,97 @@
+/* psscan: an observer thread that does what `ps` does: list /proc and read
+ * every process's cmdline, timing each read and each whole scan. */
+#define _GNU_SOURCE
+#include "role.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { PSSCAN_HIST_CMDLINE, PSSCAN_HIST_SCAN, PSSCAN_NHIST };
+enum { PSSCAN_SCANS, PSSCAN_READS, PSSCAN_ERRORS };
+static const char *const psscan_hist_names[PSSCAN_NHIST] = { "cmdline", "scan" };
+static const char *const psscan_counter_names[] = { "scans", "reads", "errors", NULL };
+
+static int64_t psscan_threads(const struct config *cfg)
+{
+	return cfg->observer.ps_scan ? 1 : 0;
+}
+
+static void *psscan_run(void *arg)
+{
+	struct role_thread *t = arg;
+	struct workload *w = t->w;
+	const struct config *cfg = w->cfg;
+	struct arena_slot *slot = t->slot;
+	uint64_t period = cfg->observer.ps_rate_per_s > 0 ? (uint64_t)(1e9 / cfg->observer.ps_rate_per_s) : 0, next;
+	static __thread char buf[8192];
+
+	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
+	arena_wait_start(w->arena);
+	next = util_now_ns();
+	while (arena_phase(w->arena) != ARENA_STOP) {
+		bool measuring;
+		uint64_t s0 = util_now_ns();
+		DIR *d;
+		struct dirent *de;
+
+		role_pace(&next, period);
+		measuring = arena_phase(w->arena) == ARENA_MEASURE;
+		s0 = util_now_ns();
+		d = opendir("/proc");
+		if (!d) {
+			if (measuring)
+				arena_count(slot, PSSCAN_ERRORS, 1);
+			continue;
+		}
+		while ((de = readdir(d)) && arena_phase(w->arena) != ARENA_STOP) {
+			char path[64];
+			uint64_t t0, t1;
+			int fd;
+
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+			t0 = util_now_ns();
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				while (read(fd, buf, sizeof(buf)) > 0)
+					;
+				close(fd);
+			}
+			t1 = util_now_ns();
+			if (!measuring)
+				continue;
+			if (fd < 0) {
+				if (errno != ENOENT) /* a process that exited mid-scan is normal */
+					arena_count(slot, PSSCAN_ERRORS, 1);
+				continue;
+			}
+			hist_record(&slot->hist[PSSCAN_HIST_CMDLINE], t1 - t0);
+			arena_count(slot, PSSCAN_READS, 1);
+		}
+		closedir(d);
+		if (measuring) {
+			hist_record(&slot->hist[PSSCAN_HIST_SCAN], util_now_ns() - s0);
+			arena_count(slot, PSSCAN_SCANS, 1);
+		}
+	}
+	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+const struct role psscan_role = {
+	.name = "ps",
+	.process = PROCESS_OBSERVER,
+	.threads = psscan_threads,
+	.nhist = PSSCAN_NHIST,
+	.hist_names = psscan_hist_names,
+	.counter_names = psscan_counter_names,
+	.setup = NULL,
+	.run = psscan_run,
+};

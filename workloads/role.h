@@ -1,0 +1,58 @@
+/* role: one kind of workload thread.  A role is a name, the process it runs
+ * in, how many threads it gets from the scenario, the names of its
+ * histograms and counters (its slot layout in the arena), and its thread
+ * body.  Every role is listed in roles.c; the runner reads the same table to
+ * lay out the arena and to name what it collects. */
+#ifndef FL_ROLE_H
+#define FL_ROLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arena.h"
+#include "config.h"
+#include "pattern.h"
+
+enum { PROCESS_VICTIM = 0, PROCESS_OBSERVER = 1 };
+
+/* One workload process's shared, read-only-after-setup state. */
+struct workload {
+	const struct config *cfg;
+	struct arena *arena;
+	unsigned process;
+	pid_t victim_pid;       /* observer: whose /proc files to read */
+	const char *files_dir;  /* victim: where data-NNNNNN files are */
+	char **maps;            /* victim: one mapping per file */
+	uint64_t pages_per_file;
+	uint64_t total_pages;
+	int prot;               /* protection of the file mappings */
+	struct pattern_zipf zipf; /* zipf over the smallest slice */
+};
+
+struct role_thread {
+	struct workload *w;
+	struct arena_slot *slot;
+	uint32_t index;    /* within the role */
+	uint32_t nthreads; /* of the role */
+};
+
+struct role {
+	const char *name;
+	unsigned process;
+	int64_t (*threads)(const struct config *cfg);
+	uint32_t nhist;
+	const char *const *hist_names;    /* nhist names */
+	const char *const *counter_names; /* NULL-terminated, at most ARENA_COUNTERS */
+	/* Once per process before its threads start (may be NULL); allocations go here. */
+	int (*setup)(struct workload *w, char *err, size_t errlen);
+	void *(*run)(void *role_thread);
+};
+
+extern const struct role *const roles[];
+extern const unsigned role_count;
+
+/* Sleep until *next_ns, then advance it by period_ns (without piling up a
+ * backlog when late).  period_ns 0: no sleep. */
+void role_pace(uint64_t *next_ns, uint64_t period_ns);
+
+#endif

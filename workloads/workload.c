@@ -1,0 +1,238 @@
+/* workload: the main of a workload process (victim or observer), started by
+ * the runner as `faultline workload ...`.  It maps the files (victim), runs
+ * each role's setup, starts one thread per arena slot of its process, tells
+ * the runner it is ready, and waits for its threads to see ARENA_STOP. */
+#define _GNU_SOURCE
+#include "workload.h"
+#include "role.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void workload_fail(struct arena *a, unsigned process, const char *msg)
+{
+	fprintf(stderr, "faultline workload: %s\n", msg);
+	if (a && a->hdr)
+		snprintf(a->hdr->error[process], sizeof(a->hdr->error[process]), "%s", msg);
+}
+
+static int workload_map_files(struct workload *w, char *err, size_t errlen)
+{
+	const struct config *cfg = w->cfg;
+	int flags = cfg->victim.map == MAP_KIND_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	int open_flags = cfg->victim.write_ratio > 0 && flags == MAP_SHARED ? O_RDWR : O_RDONLY;
+	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
+		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
+
+	w->prot = PROT_READ | (cfg->victim.write_ratio > 0 ? PROT_WRITE : 0);
+	w->pages_per_file = cfg->victim.file_size_bytes / 4096;
+	w->total_pages = w->pages_per_file * (uint64_t)cfg->victim.file_count;
+	w->maps = calloc((size_t)cfg->victim.file_count, sizeof(char *));
+	if (!w->maps) {
+		snprintf(err, errlen, "victim: allocating %lld mapping pointers: %s", (long long)cfg->victim.file_count,
+			 strerror(errno));
+		return -1;
+	}
+	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
+		char path[4096];
+		struct stat st;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)i);
+		fd = open(path, open_flags | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			snprintf(err, errlen, "victim: open %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		if ((uint64_t)st.st_size < cfg->victim.file_size_bytes) {
+			snprintf(err, errlen, "victim: %s has %lld bytes, the scenario needs %llu", path,
+				 (long long)st.st_size, (unsigned long long)cfg->victim.file_size_bytes);
+			close(fd);
+			return -1;
+		}
+		w->maps[i] = mmap(NULL, cfg->victim.file_size_bytes, w->prot, flags, fd, 0);
+		close(fd);
+		if (w->maps[i] == MAP_FAILED) {
+			w->maps[i] = NULL;
+			snprintf(err, errlen, "victim: mmap %s (%llu bytes): %s", path,
+				 (unsigned long long)cfg->victim.file_size_bytes, strerror(errno));
+			return -1;
+		}
+		if (advice != MADV_NORMAL && madvise(w->maps[i], cfg->victim.file_size_bytes, advice) < 0) {
+			snprintf(err, errlen, "victim: madvise %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct option workload_long_options[] = {
+	{ "process", required_argument, NULL, 'p' },  { "config-fd", required_argument, NULL, 'c' },
+	{ "arena-fd", required_argument, NULL, 'a' }, { "files-dir", required_argument, NULL, 'f' },
+	{ "victim-pid", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void workload_usage(FILE *out)
+{
+	fprintf(out, "usage: faultline workload --process victim|observer --config-fd FD --arena-fd FD\n"
+		     "                          [--files-dir DIR] [--victim-pid PID]\n"
+		     "Internal: started by `faultline run`, one process per role group. The config fd holds the\n"
+		     "resolved scenario (JSON); the arena fd the runner's shared counters and histograms.\n");
+}
+
+int workload_main(int argc, char **argv)
+{
+	struct config cfg;
+	struct workload w = { 0 };
+	struct arena arena = { .fd = -1 };
+	struct role_thread *rt = NULL;
+	pthread_t *tids = NULL;
+	uint32_t nmine = 0, started = 0;
+	int process = -1, config_fd = -1, arena_fd = -1, opt, ret = FL_EXIT_FAIL;
+	char err[512], *text = NULL;
+	pthread_attr_t attr;
+	bool attr_init = false;
+
+	config_defaults(&cfg);
+	while ((opt = getopt_long(argc, argv, "h", workload_long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p': process = strcmp(optarg, "victim") == 0 ? PROCESS_VICTIM
+				    : strcmp(optarg, "observer") == 0 ? PROCESS_OBSERVER : -2; break;
+		case 'c': config_fd = atoi(optarg); break;
+		case 'a': arena_fd = atoi(optarg); break;
+		case 'f': w.files_dir = optarg; break;
+		case 'v': w.victim_pid = (pid_t)atoi(optarg); break;
+		case 'h': workload_usage(stdout); ret = 0; goto out;
+		default: workload_usage(stderr); ret = FL_EXIT_USAGE; goto out;
+		}
+	}
+	if (process < 0 || config_fd < 0 || arena_fd < 0) {
+		workload_usage(stderr);
+		ret = FL_EXIT_USAGE;
+		goto out;
+	}
+	if (arena_attach(&arena, arena_fd, err, sizeof(err)) < 0) {
+		workload_fail(NULL, (unsigned)process, err);
+		goto out;
+	}
+	{
+		/* pread from 0: the runner may hand the same description to
+		 * several processes, which share its file offset */
+		json_error_t jerr;
+		json_t *root = NULL;
+		size_t cap = 65536, len = 0;
+		ssize_t n;
+
+		text = malloc(cap);
+		while (text && (n = pread(config_fd, text + len, cap - len - 1, (off_t)len)) > 0) {
+			len += (size_t)n;
+			if (len + 1 == cap) {
+				char *bigger = realloc(text, cap * 2);
+
+				if (!bigger)
+					break;
+				text = bigger;
+				cap *= 2;
+			}
+		}
+		if (text) {
+			text[len] = '\0';
+			root = json_loads(text, 0, &jerr);
+		}
+		close(config_fd);
+		if (!root || config_load_json(&cfg, root, "resolved scenario", text, err, sizeof(err)) < 0) {
+			if (!root)
+				snprintf(err, sizeof(err), "reading the resolved scenario from fd %d: %s", config_fd,
+					 text ? jerr.text : strerror(errno));
+			json_decref(root);
+			workload_fail(&arena, (unsigned)process, err);
+			goto out;
+		}
+		json_decref(root);
+	}
+	w.cfg = &cfg;
+	w.arena = &arena;
+	w.process = (unsigned)process;
+	if (process == PROCESS_VICTIM && w.files_dir && workload_map_files(&w, err, sizeof(err)) < 0) {
+		workload_fail(&arena, (unsigned)process, err);
+		goto out;
+	}
+	for (unsigned r = 0; r < role_count; r++)
+		if (roles[r]->process == (unsigned)process && roles[r]->setup && roles[r]->threads(&cfg) > 0 &&
+		    roles[r]->setup(&w, err, sizeof(err)) < 0) {
+			workload_fail(&arena, (unsigned)process, err);
+			goto out;
+		}
+	for (uint32_t i = 0; i < arena.nslots; i++)
+		nmine += roles[arena_slot(&arena, i)->role]->process == (unsigned)process;
+	rt = calloc(nmine ? nmine : 1, sizeof(*rt));
+	tids = calloc(nmine ? nmine : 1, sizeof(*tids));
+	if (!rt || !tids) {
+		snprintf(err, sizeof(err), "allocating %u thread records: %s", nmine, strerror(errno));
+		workload_fail(&arena, (unsigned)process, err);
+		goto out;
+	}
+	pthread_attr_init(&attr);
+	attr_init = true;
+	pthread_attr_setstacksize(&attr, cfg.victim.stack_bytes);
+	for (uint32_t i = 0; i < arena.nslots; i++) {
+		struct arena_slot *s = arena_slot(&arena, i);
+		const struct role *role = roles[s->role];
+		int e;
+
+		if (role->process != (unsigned)process)
+			continue;
+		rt[started] = (struct role_thread){ &w, s, s->index, (uint32_t)role->threads(&cfg) };
+		e = pthread_create(&tids[started], &attr, role->run, &rt[started]);
+		if (e) {
+			snprintf(err, sizeof(err), "starting %s thread %u of %u (%u threads started): %s", role->name,
+				 s->index, rt[started].nthreads, started, strerror(e));
+			workload_fail(&arena, (unsigned)process, err);
+			arena_set_phase(&arena, ARENA_STOP); /* release the threads already waiting */
+			break;
+		}
+		started++;
+	}
+	if (started == nmine) {
+		/* every thread waits at the barrier (or gave up): tell the runner */
+		for (uint32_t i = 0; i < arena.nslots; i++) {
+			struct arena_slot *s = arena_slot(&arena, i);
+
+			if (roles[s->role]->process != (unsigned)process)
+				continue;
+			while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_IDLE)
+				usleep(1000);
+		}
+		__atomic_store_n(&arena.hdr->ready[process], 1, __ATOMIC_RELEASE);
+	}
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	ret = started == nmine ? FL_EXIT_OK : FL_EXIT_NORESOURCE;
+out:
+	if (attr_init)
+		pthread_attr_destroy(&attr);
+	free(rt);
+	free(tids);
+	free(text);
+	if (w.maps) {
+		for (int64_t i = 0; i < cfg.victim.file_count; i++)
+			if (w.maps[i])
+				munmap(w.maps[i], cfg.victim.file_size_bytes);
+		free(w.maps);
+	}
+	arena_close(&arena);
+	config_free(&cfg);
+	return ret;
+}
