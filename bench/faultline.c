@@ -1,6 +1,7 @@
 /* faultline: one binary, several commands (so one static binary per
  * architecture carries everything into a VM's initramfs). */
 #define _GNU_SOURCE
+#include "results.h"
 #include "runner.h"
 #include "sysinfo.h"
 #include "util.h"
@@ -11,6 +12,31 @@
 
 int bench_main(int argc, char **argv);
 
+/* faultline validate FILE...: check result documents against the schema. */
+static int validate_main(int argc, char **argv)
+{
+	int bad = 0;
+
+	if (argc < 2 || !strcmp(argv[1], "--help")) {
+		printf("usage: faultline validate RESULT.json...\nChecks each result against the schema "
+		       "(docs/results.md); exit 2 when any is invalid.\n");
+		return argc < 2 ? FL_EXIT_USAGE : 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		char err[1024];
+		json_t *doc = results_load(argv[i], err, sizeof(err));
+
+		if (!doc) {
+			fprintf(stderr, "faultline validate: %s\n", err);
+			bad = 1;
+			continue;
+		}
+		printf("ok %s\n", argv[i]);
+		json_decref(doc);
+	}
+	return bad ? FL_EXIT_USAGE : 0;
+}
+
 static const struct command {
 	const char *name;
 	int (*main)(int argc, char **argv);
@@ -18,6 +44,7 @@ static const struct command {
 } commands[] = {
 	{ "run", runner_main, "run a scenario and write a result (faultline run --help)" },
 	{ "bench", bench_main, "measure the suite's own overhead (faultline bench --help)" },
+	{ "validate", validate_main, "check result files against the schema" },
 	{ "workload", workload_main, "internal: a workload process started by run" },
 };
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,10 @@ static const struct runner_option {
 	{ "quiet", NULL, "no progress line on stderr" },
 	{ "help", NULL, "this text, then every scenario key" },
 };
+
+/* How long workloads get to leave their loops after ARENA_STOP before they
+ * are killed: thousands of runnable threads on few CPUs each need a turn. */
+#define RUNNER_STOP_GRACE_MS 10000
 
 static volatile sig_atomic_t runner_signal;
 
@@ -91,6 +96,7 @@ struct run {
 	json_t *summary_probes;
 	uint64_t victim_cpu_ns, observer_cpu_ns;
 	uint64_t arena_bytes;
+	char sched[160];
 };
 
 static void runner_set_status(struct run *r, const char *status, const char *fmt, ...)
@@ -238,8 +244,9 @@ static bool runner_reap(struct child *c, bool block)
 	return c->reaped;
 }
 
-/* Wait until every child has exited, up to timeout_ms; then kill what is left. */
-static void runner_stop_children(struct run *r, struct child *kids, int nkids, int timeout_ms)
+/* Wait until every child has exited, up to timeout_ms; then kill what is
+ * left (their samples are safe in the arena).  True when it had to kill. */
+static bool runner_stop_children(struct run *r, struct child *kids, int nkids, int timeout_ms)
 {
 	for (int waited = 0; waited < timeout_ms; waited += 10) {
 		bool all = true;
@@ -247,11 +254,12 @@ static void runner_stop_children(struct run *r, struct child *kids, int nkids, i
 		for (int i = 0; i < nkids; i++)
 			all &= runner_reap(&kids[i], false);
 		if (all)
-			return;
+			return false;
 		usleep(10000);
 	}
-	fprintf(stderr, "faultline: workloads did not stop within %d ms of the stop signal; killing them\n",
-		timeout_ms);
+	if (!r->quiet)
+		fprintf(stderr, "faultline: workloads still busy %d ms after the stop signal; killing them "
+				"(their samples are kept)\n", timeout_ms);
 	if (r->cg.created)
 		cgv2_kill(&r->cg, 5000);
 	for (int i = 0; i < nkids; i++)
@@ -259,6 +267,7 @@ static void runner_stop_children(struct run *r, struct child *kids, int nkids, i
 			kill(kids[i].pid, SIGKILL); /* our own child, by pid */
 	for (int i = 0; i < nkids; i++)
 		runner_reap(&kids[i], true);
+	return true;
 }
 
 /* Wait for a workload process to report that all its threads wait at the
@@ -472,6 +481,8 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	char (*reasons)[256] = calloc(probe_count, 256), err[1024] = "";
 	uint64_t resident = 0, t_measure = 0, t_end = 0, oom_before = 0;
 	int config_fd = -1;
+	bool killed = false;
+	uint64_t t_setup = 0;
 	const char *it_status = "ok";
 	char it_reason[1024] = "";
 
@@ -510,6 +521,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 		oom_before = (uint64_t)json_number_value(json_object_get(json_object_get(st, "memory.events"), "oom_kill"));
 		json_decref(st);
 	}
+	t_setup = util_now_ns();
 	kids[0].pid = runner_spawn(r, "victim", CGV2_VICTIM, config_fd, arena.fd, 0, err, sizeof(err));
 	if (kids[0].pid < 0 || runner_wait_ready(r, &arena, 0, &kids[0], err, sizeof(err)) < 0)
 		goto fail;
@@ -524,6 +536,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 		uint64_t start = util_now_ns(), next_sample;
 		bool stopped = false;
 
+		json_object_set_new(it, "setup_s", json_real((double)(start - t_setup) / 1e9));
 		for (unsigned p = 0; p < probe_count; p++)
 			present[p] = probes[p]->available(&ctx, reasons[p], 256);
 		if (r->cfg.warmup_s > 0) {
@@ -559,14 +572,27 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 		if (!r->quiet && isatty(STDERR_FILENO))
 			fprintf(stderr, "\n");
 	}
-	runner_stop_children(r, kids, 2, 30000);
+	{
+		uint64_t t_stop = util_now_ns();
+
+		killed = runner_stop_children(r, kids, 2, RUNNER_STOP_GRACE_MS);
+		json_object_set_new(it, "stop_s", json_real((double)(util_now_ns() - t_stop) / 1e9));
+		json_object_set_new(it, "stop", json_string(killed ? "killed after the grace period" : "graceful"));
+	}
 	for (int i = 0; i < 2; i++) {
 		char how[128];
 
 		if (kids[i].pid <= 0)
 			continue;
 		runner_describe_exit(kids[i].status, how, sizeof(how));
+		if (killed && WIFSIGNALED(kids[i].status) && WTERMSIG(kids[i].status) == SIGKILL) {
+			json_object_set_new(it, i == 0 ? "victim_exit" : "observer_exit",
+					    json_string("killed by the runner after the stop grace period"));
+			json_object_set_new(it, i == 0 ? "victim_pid" : "observer_pid", json_integer(kids[i].pid));
+			continue;
+		}
 		json_object_set_new(it, i == 0 ? "victim_exit" : "observer_exit", json_string(how));
+		json_object_set_new(it, i == 0 ? "victim_pid" : "observer_pid", json_integer(kids[i].pid));
 		if (WIFEXITED(kids[i].status) && WEXITSTATUS(kids[i].status) == 0)
 			continue;
 		if (strcmp(it_status, "ok") == 0 && strcmp(r->status, "ok") == 0) {
@@ -816,6 +842,20 @@ int runner_main(int argc, char **argv)
 		free(rel);
 		snprintf(r.label, sizeof(r.label), "%s", r.cfg.label && *r.cfg.label ? r.cfg.label : u.release);
 	}
+	{
+		/* The runner sleeps almost all the time but must wake on time while
+		 * thousands of workload threads are runnable: with per-thread fair
+		 * scheduling it would get 1/N of a CPU and one turn per round.  A
+		 * low real-time priority puts it first when it wakes; RESET_ON_FORK
+		 * gives the workloads the ordinary policy. */
+		struct sched_param sp = { .sched_priority = 1 };
+
+		if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+			snprintf(r.sched, sizeof(r.sched), "SCHED_FIFO priority 1 (workloads: SCHED_OTHER)");
+		else
+			snprintf(r.sched, sizeof(r.sched), "SCHED_OTHER (SCHED_FIFO refused: %s): the runner may "
+				 "wake late when many workload threads are runnable", strerror(errno));
+	}
 	sa.sa_handler = runner_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -871,11 +911,11 @@ finish:
 	json_object_set_new(doc, "storage", r.st.info ? json_incref(r.st.info) : json_object());
 	json_object_set_new(doc, "pressure", json_pack("{s:s}", "mode", r.cg.has_memory ? "memory.max" : "none"));
 	json_object_set_new(doc, "harness",
-			    json_pack("{s:I, s:I, s:I, s:I, s:s}", "runner_cpu_ns",
+			    json_pack("{s:I, s:I, s:I, s:I, s:s, s:s}", "runner_cpu_ns",
 				      (json_int_t)(runner_timeval_ns(self.ru_utime) + runner_timeval_ns(self.ru_stime)),
 				      "victim_cpu_ns", (json_int_t)r.victim_cpu_ns, "observer_cpu_ns",
 				      (json_int_t)r.observer_cpu_ns, "arena_bytes", (json_int_t)r.arena_bytes,
-				      "histogram_scheme", HIST_SCHEME));
+				      "histogram_scheme", HIST_SCHEME, "runner_scheduling", r.sched));
 	json_object_set_new(doc, "iterations", json_incref(iterations));
 	json_object_set_new(doc, "summary", runner_summary(&r));
 	if (json_array_size(iterations) > 0 || strcmp(r.status, "ok") != 0) {

@@ -156,50 +156,52 @@ static bool config_is_section(const char *path)
 	return false;
 }
 
-/* Line of the key at dotted path in the JSON source: each component is looked
- * for as "name" followed by ':' after the previous one.  jansson keeps no
- * positions for values, so this locator only serves error messages; 0 when
- * not found. */
+/* Line of the key at dotted path in the JSON source.  jansson keeps no
+ * positions for values, so this locator (for error messages only) scans the
+ * text: component k of the path is the key "name" followed by ':' at nesting
+ * depth k + 1 inside the object found for component k - 1.  Strings are
+ * skipped so braces inside them do not count.  0 when not found. */
 static int config_line_of(const char *text, const char *path)
 {
-	const char *pos = text, *found = NULL;
-	char comp[128];
+	const char *p = text;
+	int depth = 0, want = 1, line = 1;
 
 	if (!text)
 		return 0;
-	while (*path) {
+	while (*p && *path) {
 		size_t n = strcspn(path, ".");
 
-		if (n + 3 > sizeof(comp))
-			return 0;
-		comp[0] = '"';
-		memcpy(comp + 1, path, n);
-		comp[n + 1] = '"';
-		comp[n + 2] = '\0';
-		for (;;) {
-			const char *q;
+		if (*p == '\n')
+			line++;
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth < want - 1)
+				return 0; /* left the object that should hold the key */
+		} else if (*p == '"') {
+			const char *start = ++p, *q;
 
-			found = strstr(pos, comp);
-			if (!found)
-				return 0;
-			q = found + n + 2;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1])
+					p++;
+				p++;
+			}
+			q = *p ? p + 1 : p;
 			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
 				q++;
-			pos = found + n + 2;
-			if (*q == ':')
-				break;
+			if (depth == want && *q == ':' && (size_t)(p - start) == n && strncmp(start, path, n) == 0) {
+				path += n;
+				if (*path == '.')
+					path++;
+				else
+					return line;
+				want++;
+			}
 		}
-		path += n;
-		if (*path == '.')
-			path++;
+		if (*p)
+			p++;
 	}
-	{
-		int line = 1;
-
-		for (const char *p = text; p < found; p++)
-			line += *p == '\n';
-		return line;
-	}
+	return 0;
 }
 
 struct config_ctx {
@@ -358,17 +360,19 @@ static int config_walk(struct config *c, const json_t *obj, const char *prefix, 
 				if (n && (strncmp(p, prefix, n) != 0 || p[n] != '.'))
 					continue;
 				p += n ? n + 1 : 0;
-				if (strlen(known) + strlen(p) + 3 < sizeof(known) &&
-				    !strstr(known, p)) {
+				{
+					/* items " name," so strstr finds whole names only */
 					size_t k = strcspn(p, ".");
+					char item[80];
 
-					strncat(known, p, k);
-					strcat(known, ", ");
+					snprintf(item, sizeof(item), " %.*s,", (int)k, p);
+					if (!strstr(known, item) && strlen(known) + strlen(item) < sizeof(known))
+						strcat(known, item);
 				}
 			}
 			if (*known)
-				known[strlen(known) - 2] = '\0';
-			return config_fail(x, path, NULL, "unknown key (known here: %s)", known);
+				known[strlen(known) - 1] = '\0';
+			return config_fail(x, path, NULL, "unknown key (known here:%s)", known);
 		}
 	}
 	return 0;
@@ -459,8 +463,11 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 		return -1;
 	}
 	v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-	if (!v)
+	if (!v || (o->type == CONFIG_STRING && !json_is_string(v))) {
+		/* not JSON, or a string option given bare text such as 6.8 */
+		json_decref(v);
 		v = json_string(eq + 1);
+	}
 	ret = config_assign(c, o, v, &x);
 	json_decref(v);
 	return ret;

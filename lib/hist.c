@@ -20,11 +20,18 @@ void hist_sum_init(struct hist_sum *s)
 
 void hist_sum_add(struct hist_sum *s, const struct hist *h)
 {
+	uint64_t count = h->saturated;
+
 	if (h->count == 0)
 		return;
-	for (unsigned i = 0; i <= HIST_BUCKETS; i++)
+	/* The count is taken from the bins: a thread killed inside hist_record
+	 * (a victim that did not stop in time) may have bumped one but not the
+	 * other, and the bins are what percentiles are computed from. */
+	for (unsigned i = 0; i <= HIST_BUCKETS; i++) {
 		s->bins[i] += h->bins[i];
-	s->count += h->count;
+		count += h->bins[i];
+	}
+	s->count += count;
 	s->sum_ns += h->sum_ns;
 	s->saturated += h->saturated;
 	if (h->min_ns < s->min_ns)
@@ -78,7 +85,12 @@ double hist_sum_percentile(const struct hist_sum *s, double p)
 		return 0;
 	if (p <= 0)
 		return (double)s->min_ns;
-	rank = (uint64_t)ceil(p / 100.0 * (double)s->count);
+	{
+		/* integer arithmetic: ceil(99.9 / 100 * 1000) in doubles is 1000, not 999 */
+		uint64_t ppm = (uint64_t)llround(p * 1e4); /* parts per million */
+
+		rank = (uint64_t)(((unsigned __int128)ppm * s->count + 999999) / 1000000);
+	}
 	if (rank < 1)
 		rank = 1;
 	if (rank > s->count)
@@ -141,27 +153,40 @@ int hist_sum_from_json(struct hist_sum *s, const json_t *obj, char *err, size_t 
 	size_t idx;
 
 	hist_sum_init(s);
+	uint64_t binned = 0;
+
 	if (json_unpack((json_t *)obj, "{s:I, s:I, s:I, s:I}", "count", &count, "sum_ns", &sum, "min_ns", &min,
 			"max_ns", &max) != 0 || !json_is_array(bins)) {
 		snprintf(err, errlen, "histogram needs integer count, sum_ns, min_ns, max_ns and an array bins");
 		return -1;
 	}
 	json_unpack((json_t *)obj, "{s?I}", "saturated", &saturated);
+	if (count < 0 || sum < 0 || min < 0 || max < 0 || saturated < 0 || (count > 0 && min > max)) {
+		snprintf(err, errlen, "count %lld, sum_ns %lld, min_ns %lld, max_ns %lld, saturated %lld: negative, or min > max",
+			 (long long)count, (long long)sum, (long long)min, (long long)max, (long long)saturated);
+		return -1;
+	}
 	json_array_foreach(bins, idx, pair) {
 		json_int_t low, n;
 		unsigned i;
 
-		if (json_unpack((json_t *)pair, "[II]", &low, &n) != 0 || low < 0 || n < 0) {
+		if (json_unpack((json_t *)pair, "[II!]", &low, &n) != 0 || low < 0 || n < 0) {
 			snprintf(err, errlen, "bins[%zu] is not a pair [low_ns, count] of non-negative integers", idx);
 			return -1;
 		}
 		i = hist_index((uint64_t)low);
-		if (i != HIST_OVERFLOW && hist_bucket_low(i) != (uint64_t)low) {
+		if (hist_bucket_low(i) != (uint64_t)low) {
 			snprintf(err, errlen, "bins[%zu]: %lld ns is not a bucket boundary of %s", idx, (long long)low,
 				 HIST_SCHEME);
 			return -1;
 		}
 		s->bins[i] += (uint64_t)n;
+		binned += (uint64_t)n;
+	}
+	if (binned + (uint64_t)saturated != (uint64_t)count) {
+		snprintf(err, errlen, "count %lld is not the sum of the bins (%llu) plus saturated (%lld)", (long long)count,
+			 (unsigned long long)binned, (long long)saturated);
+		return -1;
 	}
 	s->count = (uint64_t)count;
 	s->sum_ns = (uint64_t)sum;

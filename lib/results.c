@@ -14,7 +14,7 @@
 int results_write(const json_t *doc, const char *dir, const char *name, char *err, size_t errlen)
 {
 	char tmp[4096], final[4096];
-	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
 	int fd = -1, dfd = -1, ret = -1;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d", dir, name, (int)getpid());
@@ -104,6 +104,11 @@ int results_validate(const json_t *doc, const char *path, char *err, size_t errl
 		json_object_foreach((json_t *)roles, rname, role) {
 			const json_t *hists = json_object_get(role, "histograms"), *h;
 			const char *hname;
+			char rwhere[160];
+
+			snprintf(rwhere, sizeof(rwhere), "%s.roles.%s", where, rname);
+			if (results_need(role, "histograms", JSON_OBJECT, path, rwhere, err, errlen))
+				return -1;
 
 			json_object_foreach((json_t *)hists, hname, h) {
 				struct hist_sum *s = malloc(sizeof(*s));

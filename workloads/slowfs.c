@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -76,7 +77,9 @@
 #define SLOWFS_SPARE_WORKERS 16u     /* threads for lookups, .stats, .control */
 #define SLOWFS_MAX_REQUEST 1048576u /* FUSE_MAX_MAX_PAGES (256) * 4096 */
 #define SLOWFS_CONTROL_MAX 4096u
-#define SLOWFS_SLEEP_SLICE_NS 100000000ULL /* re-check for shutdown every 100 ms */
+#define SLOWFS_SLEEP_SLICE_NS 10000000ULL /* re-check for shutdown, interrupts every 10 ms */
+#define SLOWFS_WAKE_MARGIN_MAX_NS 200000ULL /* never poll the clock for longer */
+#define SLOWFS_WAKE_LATE_INIT_NS 20000ULL
 #define SLOWFS_TIMEOUT_S 86400.0	   /* nothing ever changes: cache attrs for a day */
 
 /* z such that P(Z <= z) = 0.99 for a standard normal Z */
@@ -141,24 +144,33 @@ struct slowfs {
 	_Atomic uint64_t distinct_pages;
 	_Atomic uint64_t service_ns_total;
 	_Atomic uint64_t queue_ns_total;
+	_Atomic uint64_t late_ns_total; /* replies sent after their deadline, by how much */
+	_Atomic uint64_t wake_late_ns;	/* EWMA of how late a timed sleep wakes up */
 	_Atomic uint64_t request_errors;
+	_Atomic uint64_t cut_short; /* answered early: interrupted or shutting down */
 	_Atomic uint64_t control_writes;
 	_Atomic uint64_t control_errors;
 	_Atomic uint64_t resets;
 	_Atomic uint64_t rng_streams;
 	_Atomic int ready_sent;
 
-	/* settings, in-flight gate (FIFO tickets) and token bucket */
+	/* settings, in-flight gate (a FIFO of waiters) and token bucket */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_condattr_t cond_attr; /* CLOCK_MONOTONIC, for the waiters */
+	struct slowfs_waiter *wait_head, *wait_tail;
 	struct slowfs_settings set;
 	double lognormal_mu, lognormal_sigma;
 	uint64_t inflight, inflight_peak;
-	uint64_t next_ticket, serving_ticket;
 	uint64_t bucket_next_ns; /* virtual time the bucket is drained at */
 
 	pthread_key_t buf_key;
 	bool buf_key_ok;
+};
+
+/* A request waiting for an in-flight slot, on its handler's stack. */
+struct slowfs_waiter {
+	struct slowfs_waiter *prev, *next;
+	pthread_cond_t cond;
 };
 
 struct slowfs_thread_buf {
@@ -166,7 +178,7 @@ struct slowfs_thread_buf {
 	char *data;
 };
 
-/* An open .stats or .control: the text it reads back, fixed at open. */
+/* The text an open .stats or .control reads back, fixed at open. */
 struct slowfs_text {
 	size_t len;
 	char data[];
@@ -235,10 +247,10 @@ static int slowfs_parse_jitter(const char *text, uint64_t *out)
 	return -1;
 }
 
-/* Checks that hold for the command line and for .control alike.  Writes a
- * message to err and returns -1 when s is not usable. */
-static int slowfs_settings_check(const struct slowfs_settings *s, uint64_t inflight_capacity,
-				 char *err, size_t errlen)
+/* The checks between settings (each value on its own is range-checked where
+ * it is parsed).  Writes a message to err and returns -1 when s is not
+ * usable. */
+static int slowfs_settings_check(const struct slowfs_settings *s, char *err, size_t errlen)
 {
 	if (s->jitter == SLOWFS_JITTER_LOGNORMAL) {
 		if (s->latency_ns == 0) {
@@ -252,11 +264,6 @@ static int slowfs_settings_check(const struct slowfs_settings *s, uint64_t infli
 				 s->p99_ns, s->latency_ns);
 			return -1;
 		}
-	}
-	if (s->max_inflight < 1 || s->max_inflight > inflight_capacity) {
-		snprintf(err, errlen, "max_inflight %" PRIu64 " outside [1, %" PRIu64 "]",
-			 s->max_inflight, inflight_capacity);
-		return -1;
 	}
 	return 0;
 }
@@ -503,7 +510,7 @@ static int slowfs_parse_args(int argc, char **argv, struct slowfs_config *cfg)
 	{
 		char err[160];
 
-		if (slowfs_settings_check(&cfg->set, SLOWFS_MAX_INFLIGHT, err, sizeof(err)) < 0) {
+		if (slowfs_settings_check(&cfg->set, err, sizeof(err)) < 0) {
 			fprintf(stderr, SLOWFS_NAME ": --jitter %s --latency-ns %" PRIu64
 				" --p99-ns %" PRIu64 ": %s\n",
 				slowfs_jitter_names[cfg->set.jitter], cfg->set.latency_ns,
@@ -528,7 +535,8 @@ static void slowfs_settings_commit(struct slowfs *fs, const struct slowfs_settin
 	}
 	if (rate_changed)
 		fs->bucket_next_ns = slowfs_now_ns();
-	pthread_cond_broadcast(&fs->cond);
+	if (fs->wait_head) /* max_inflight may have grown */
+		pthread_cond_signal(&fs->wait_head->cond);
 }
 
 /* ---------------------------------------------------------- accounting */
@@ -619,7 +627,9 @@ static void slowfs_counters_reset(struct slowfs *fs)
 	atomic_store(&fs->distinct_pages, 0);
 	atomic_store(&fs->service_ns_total, 0);
 	atomic_store(&fs->queue_ns_total, 0);
+	atomic_store(&fs->late_ns_total, 0);
 	atomic_store(&fs->request_errors, 0);
+	atomic_store(&fs->cut_short, 0);
 	atomic_fetch_add(&fs->resets, 1);
 	pthread_mutex_lock(&fs->lock);
 	fs->inflight_peak = fs->inflight;
@@ -663,23 +673,59 @@ static uint64_t slowfs_sample_latency(struct slowfs *fs, const struct slowfs_set
 	return s->latency_ns;
 }
 
-/* Sleep until deadline (CLOCK_MONOTONIC) in slices, giving up when the
- * session is shutting down so that unmount is never held up by a long
- * latency. */
-static void slowfs_sleep_until(struct slowfs *fs, uint64_t deadline_ns)
+/* A request stops waiting, and is answered at once, when the session shuts
+ * down or the kernel interrupts it (its reader got a signal: typically it is
+ * being killed, and a killed task still waits for the answer). */
+static bool slowfs_abandoned(struct slowfs *fs, fuse_req_t req)
 {
-	for (;;) {
-		uint64_t now = slowfs_now_ns(), until;
-		struct timespec ts;
+	return fuse_session_exited(fs->se) || fuse_req_interrupted(req);
+}
 
-		if (now >= deadline_ns || fuse_session_exited(fs->se))
-			return;
-		until = deadline_ns - now > SLOWFS_SLEEP_SLICE_NS ? now + SLOWFS_SLEEP_SLICE_NS
-								  : deadline_ns;
-		ts.tv_sec = (time_t)(until / 1000000000ULL);
-		ts.tv_nsec = (long)(until % 1000000000ULL);
+/* Sleep until deadline_ns (CLOCK_MONOTONIC).  A timed sleep wakes up late
+ * by some microseconds (around 100 in a VM without a cpuidle driver), so the
+ * last sleep aims early by 1.25 times an EWMA (1/16) of the lateness seen so
+ * far, capped at SLOWFS_WAKE_MARGIN_MAX_NS, and the rest of the time is spent
+ * polling the clock with sched_yield.  Sleeps are sliced so that a shutdown
+ * or an interrupt is never held up by a long latency.  Returns -1 when the
+ * request was abandoned (cut short). */
+static int slowfs_sleep_until(struct slowfs *fs, fuse_req_t req, uint64_t deadline_ns)
+{
+	uint64_t ewma = atomic_load_explicit(&fs->wake_late_ns, memory_order_relaxed);
+	uint64_t margin = ewma + ewma / 4;
+
+	if (margin > SLOWFS_WAKE_MARGIN_MAX_NS)
+		margin = SLOWFS_WAKE_MARGIN_MAX_NS;
+	for (;;) {
+		uint64_t now = slowfs_now_ns(), target, woke;
+		struct timespec ts;
+		bool last;
+
+		if (slowfs_abandoned(fs, req))
+			return -1;
+		if (now >= deadline_ns)
+			return 0;
+		if (deadline_ns - now <= margin)
+			break;
+		target = deadline_ns - margin;
+		last = target - now <= SLOWFS_SLEEP_SLICE_NS;
+		if (!last)
+			target = now + SLOWFS_SLEEP_SLICE_NS;
+		ts.tv_sec = (time_t)(target / 1000000000ULL);
+		ts.tv_nsec = (long)(target % 1000000000ULL);
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		woke = slowfs_now_ns();
+		if (last) {
+			uint64_t late = woke > target ? woke - target : 0;
+
+			if (late > SLOWFS_WAKE_MARGIN_MAX_NS)
+				late = SLOWFS_WAKE_MARGIN_MAX_NS; /* a preemption, not the timer */
+			ewma = (uint64_t)((int64_t)ewma + ((int64_t)late - (int64_t)ewma) / 16);
+			atomic_store_explicit(&fs->wake_late_ns, ewma, memory_order_relaxed);
+		}
 	}
+	while (slowfs_now_ns() < deadline_ns)
+		sched_yield(); /* at most SLOWFS_WAKE_MARGIN_MAX_NS */
+	return 0;
 }
 
 /* What a request learned when it was admitted. */
@@ -690,35 +736,64 @@ struct slowfs_admission {
 	double mu, sigma;
 };
 
-/* Wait for an in-flight slot (FIFO), then reserve bytes in the token bucket.
- * Returns -1 when the session shuts down while waiting. */
-static int slowfs_admit(struct slowfs *fs, uint64_t bytes, struct slowfs_admission *adm)
+static void slowfs_waiter_unlink(struct slowfs *fs, struct slowfs_waiter *w)
 {
-	uint64_t ticket;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		fs->wait_head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		fs->wait_tail = w->prev;
+}
+
+/* Wait for an in-flight slot (first come, first served; each waiter sleeps
+ * on its own condition variable so a freed slot wakes one thread), then
+ * reserve bytes in the token bucket.  Returns -1 when the request is
+ * abandoned while waiting. */
+static int slowfs_admit(struct slowfs *fs, fuse_req_t req, uint64_t bytes,
+			struct slowfs_admission *adm)
+{
+	struct slowfs_waiter w = { NULL, NULL, PTHREAD_COND_INITIALIZER };
 	int ret = 0;
 
 	pthread_mutex_lock(&fs->lock);
-	ticket = fs->next_ticket++;
-	while (ticket != fs->serving_ticket || fs->inflight >= fs->set.max_inflight) {
-		struct timespec ts;
+	if (fs->wait_head || fs->inflight >= fs->set.max_inflight) {
+		pthread_cond_init(&w.cond, &fs->cond_attr);
+		w.prev = fs->wait_tail;
+		if (fs->wait_tail)
+			fs->wait_tail->next = &w;
+		else
+			fs->wait_head = &w;
+		fs->wait_tail = &w;
+		while (fs->wait_head != &w || fs->inflight >= fs->set.max_inflight) {
+			struct timespec ts;
 
-		if (fuse_session_exited(fs->se)) {
-			ret = -1;
-			goto exit;
+			if (slowfs_abandoned(fs, req)) {
+				slowfs_waiter_unlink(fs, &w);
+				if (fs->wait_head)
+					pthread_cond_signal(&fs->wait_head->cond);
+				pthread_cond_destroy(&w.cond);
+				ret = -1;
+				goto exit;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += (long)SLOWFS_SLEEP_SLICE_NS;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w.cond, &fs->lock, &ts);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 100000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&fs->cond, &fs->lock, &ts);
+		slowfs_waiter_unlink(fs, &w);
+		pthread_cond_destroy(&w.cond);
 	}
-	fs->serving_ticket++;
 	fs->inflight++;
 	if (fs->inflight > fs->inflight_peak)
 		fs->inflight_peak = fs->inflight;
-	pthread_cond_broadcast(&fs->cond); /* the next ticket may fit too */
+	if (fs->wait_head && fs->inflight < fs->set.max_inflight)
+		pthread_cond_signal(&fs->wait_head->cond); /* the next one fits too */
 	adm->start_ns = slowfs_now_ns();
 	adm->set = fs->set;
 	adm->mu = fs->lognormal_mu;
@@ -746,7 +821,8 @@ static void slowfs_release_slot(struct slowfs *fs)
 {
 	pthread_mutex_lock(&fs->lock);
 	fs->inflight--;
-	pthread_cond_broadcast(&fs->cond);
+	if (fs->wait_head)
+		pthread_cond_signal(&fs->wait_head->cond);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -820,6 +896,7 @@ static void slowfs_read_data(fuse_req_t req, struct slowfs *fs, uint64_t file, s
 	uint64_t arrive_ns = slowfs_now_ns();
 	uint64_t off = (uint64_t)offset, n = 0, deadline_ns, done_ns;
 	struct slowfs_admission adm;
+	bool admitted = false, cut_short;
 	char *buf;
 	int err;
 
@@ -833,15 +910,25 @@ static void slowfs_read_data(fuse_req_t req, struct slowfs *fs, uint64_t file, s
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (slowfs_admit(fs, n, &adm) < 0) {
-		fuse_reply_err(req, EIO); /* shutting down */
-		return;
+	if (slowfs_admit(fs, req, n, &adm) == 0) {
+		admitted = true;
+		deadline_ns = adm.transfer_ns +
+			      slowfs_sample_latency(fs, &adm.set, adm.mu, adm.sigma);
+		slowfs_fill(file, off, buf, n);
+		cut_short = slowfs_sleep_until(fs, req, deadline_ns) < 0;
+	} else {
+		/* abandoned in the queue: answer now, without a slot */
+		adm.start_ns = deadline_ns = slowfs_now_ns();
+		slowfs_fill(file, off, buf, n);
+		cut_short = true;
 	}
-	deadline_ns = adm.transfer_ns + slowfs_sample_latency(fs, &adm.set, adm.mu, adm.sigma);
-	slowfs_fill(file, off, buf, n);
-	slowfs_sleep_until(fs, deadline_ns);
 	err = slowfs_account(fs, file, off, n);
 	done_ns = slowfs_now_ns();
+	if (!cut_short && done_ns > deadline_ns)
+		atomic_fetch_add_explicit(&fs->late_ns_total, done_ns - deadline_ns,
+					  memory_order_relaxed);
+	if (cut_short)
+		atomic_fetch_add_explicit(&fs->cut_short, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&fs->queue_ns_total, adm.start_ns - arrive_ns,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&fs->service_ns_total, done_ns - adm.start_ns,
@@ -854,7 +941,8 @@ static void slowfs_read_data(fuse_req_t req, struct slowfs *fs, uint64_t file, s
 	} else {
 		fuse_reply_buf(req, buf, n);
 	}
-	slowfs_release_slot(fs);
+	if (admitted)
+		slowfs_release_slot(fs);
 }
 
 /* --------------------------------------------------------- stats, control */
@@ -874,7 +962,7 @@ static struct slowfs_text *slowfs_text_new(const char *s)
 static struct slowfs_text *slowfs_stats_text(struct slowfs *fs)
 {
 	struct slowfs_settings s;
-	uint64_t requests, bytes, distinct, again, pages, service, queue, errors, peak, inflight;
+	uint64_t requests, bytes, distinct, again, pages, service, queue, late, errors, peak, inflight;
 	struct slowfs_text *t = NULL;
 	json_t *o = NULL;
 	char *text = NULL;
@@ -887,6 +975,7 @@ static struct slowfs_text *slowfs_stats_text(struct slowfs *fs)
 	pages = atomic_load(&fs->distinct_pages);
 	service = atomic_load(&fs->service_ns_total);
 	queue = atomic_load(&fs->queue_ns_total);
+	late = atomic_load(&fs->late_ns_total);
 	errors = atomic_load(&fs->request_errors);
 	pthread_mutex_lock(&fs->lock);
 	s = fs->set;
@@ -925,6 +1014,9 @@ static struct slowfs_text *slowfs_stats_text(struct slowfs *fs)
 	SLOWFS_SET("inflight_peak", json_integer((json_int_t)peak));
 	SLOWFS_SET("service_ns_total", json_integer((json_int_t)service));
 	SLOWFS_SET("queue_ns_total", json_integer((json_int_t)queue));
+	SLOWFS_SET("late_ns_total", json_integer((json_int_t)late));
+	SLOWFS_SET("wake_late_ewma_ns", json_integer((json_int_t)atomic_load(&fs->wake_late_ns)));
+	SLOWFS_SET("requests_cut_short", json_integer((json_int_t)atomic_load(&fs->cut_short)));
 	SLOWFS_SET("request_errors", json_integer((json_int_t)errors));
 	SLOWFS_SET("control_writes", json_integer((json_int_t)atomic_load(&fs->control_writes)));
 	SLOWFS_SET("control_errors", json_integer((json_int_t)atomic_load(&fs->control_errors)));
@@ -977,33 +1069,72 @@ static char *slowfs_trim(char *s)
 	return s;
 }
 
-/* Apply one write to .control: whole lines "key=value", blank lines and
- * lines starting with '#' ignored.  All or nothing: returns 0 after applying
- * every line, or -EINVAL after logging the first bad one (nothing applied). */
-static int slowfs_control_write(struct slowfs *fs, const char *data, size_t len)
-{
-	struct slowfs_settings s;
-	char text[SLOWFS_CONTROL_MAX + 1];
-	char err[160];
-	char *line, *save = NULL;
-	bool reset = false, any = false;
-	int ret = -EINVAL;
+/* Settings named in .control writes on one open file that are not applied
+ * yet (SLOWFS_KEY_* bits in mask). */
+enum {
+	SLOWFS_KEY_LATENCY = 1u << 0,
+	SLOWFS_KEY_JITTER = 1u << 1,
+	SLOWFS_KEY_JITTER_NS = 1u << 2,
+	SLOWFS_KEY_P99 = 1u << 3,
+	SLOWFS_KEY_BANDWIDTH = 1u << 4,
+	SLOWFS_KEY_MAX_INFLIGHT = 1u << 5,
+};
 
-	atomic_fetch_add(&fs->control_writes, 1);
+struct slowfs_pending {
+	unsigned mask;
+	struct slowfs_settings set;
+};
+
+static void slowfs_pending_overlay(struct slowfs_settings *s, const struct slowfs_pending *p)
+{
+	if (p->mask & SLOWFS_KEY_LATENCY)
+		s->latency_ns = p->set.latency_ns;
+	if (p->mask & SLOWFS_KEY_JITTER)
+		s->jitter = p->set.jitter;
+	if (p->mask & SLOWFS_KEY_JITTER_NS)
+		s->jitter_ns = p->set.jitter_ns;
+	if (p->mask & SLOWFS_KEY_P99)
+		s->p99_ns = p->set.p99_ns;
+	if (p->mask & SLOWFS_KEY_BANDWIDTH)
+		s->bandwidth_bytes_per_s = p->set.bandwidth_bytes_per_s;
+	if (p->mask & SLOWFS_KEY_MAX_INFLIGHT)
+		s->max_inflight = p->set.max_inflight;
+}
+
+/* An open .stats or .control. */
+struct slowfs_handle {
+	struct slowfs_text *text; /* what reads return, fixed at open; NULL if write-only */
+	struct slowfs_pending pending; /* .control: protected by slowfs.lock */
+};
+
+static void slowfs_handle_free(struct slowfs_handle *h)
+{
+	if (h) {
+		free(h->text);
+		free(h);
+	}
+}
+
+/* Parse one write to .control into p (merged on success) and *reset.
+ * Returns 0, or -EINVAL after logging the first bad line (p untouched). */
+static int slowfs_control_parse(struct slowfs *fs, const char *data, size_t len,
+				struct slowfs_pending *p, bool *reset)
+{
+	struct slowfs_pending got = *p;
+	char text[SLOWFS_CONTROL_MAX + 1];
+	char *line, *save = NULL;
+
 	if (len > SLOWFS_CONTROL_MAX) {
 		fprintf(stderr, SLOWFS_NAME ": .control: write of %zu bytes exceeds %u\n", len,
 			SLOWFS_CONTROL_MAX);
-		goto exit;
+		return -EINVAL;
 	}
 	memcpy(text, data, len);
 	text[len] = '\0';
 	if (strlen(text) != len) {
 		fprintf(stderr, SLOWFS_NAME ": .control: NUL byte in write\n");
-		goto exit;
+		return -EINVAL;
 	}
-	pthread_mutex_lock(&fs->lock);
-	s = fs->set;
-	pthread_mutex_unlock(&fs->lock);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *key = slowfs_trim(line), *value, *eq;
 		uint64_t v;
@@ -1013,81 +1144,168 @@ static int slowfs_control_write(struct slowfs *fs, const char *data, size_t len)
 		eq = strchr(key, '=');
 		if (!eq) {
 			fprintf(stderr, SLOWFS_NAME ": .control: line '%s' is not key=value\n", key);
-			goto exit;
+			return -EINVAL;
 		}
 		*eq = '\0';
 		key = slowfs_trim(key);
 		value = slowfs_trim(eq + 1);
 		if (!strcmp(key, "jitter")) {
-			if (slowfs_parse_jitter(value, &s.jitter) < 0) {
+			if (slowfs_parse_jitter(value, &got.set.jitter) < 0) {
 				fprintf(stderr, SLOWFS_NAME ": .control: jitter '%s': expected none, "
 					"uniform, exponential or lognormal\n", value);
-				goto exit;
+				return -EINVAL;
 			}
-			any = true;
+			got.mask |= SLOWFS_KEY_JITTER;
 			continue;
 		}
 		if (strcmp(key, "latency_ns") && strcmp(key, "jitter_ns") && strcmp(key, "p99_ns") &&
 		    strcmp(key, "bandwidth_bytes_per_s") && strcmp(key, "max_inflight") &&
 		    strcmp(key, "reset_counters")) {
 			fprintf(stderr, SLOWFS_NAME ": .control: unknown key '%s'\n", key);
-			goto exit;
+			return -EINVAL;
 		}
 		if (slowfs_parse_u64(value, !strcmp(key, "bandwidth_bytes_per_s"), &v) < 0) {
 			fprintf(stderr, SLOWFS_NAME ": .control: %s '%s': not a non-negative integer\n",
 				key, value);
-			goto exit;
+			return -EINVAL;
 		}
 		if (!strcmp(key, "reset_counters")) {
 			if (v != 1) {
 				fprintf(stderr, SLOWFS_NAME ": .control: reset_counters '%s': only 1 "
 					"is accepted\n", value);
-				goto exit;
+				return -EINVAL;
 			}
-			reset = true;
-			continue;
+			*reset = true;
+		} else if (!strcmp(key, "max_inflight")) {
+			if (v < 1 || v > fs->inflight_capacity) {
+				fprintf(stderr, SLOWFS_NAME ": .control: max_inflight '%s': outside [1, %"
+					PRIu64 "] (worker threads are fixed at mount)\n", value,
+					fs->inflight_capacity);
+				return -EINVAL;
+			}
+			got.set.max_inflight = v;
+			got.mask |= SLOWFS_KEY_MAX_INFLIGHT;
+		} else if (!strcmp(key, "bandwidth_bytes_per_s")) {
+			if (v > SLOWFS_MAX_BANDWIDTH) {
+				fprintf(stderr, SLOWFS_NAME ": .control: %s '%s': over %llu\n", key, value,
+					SLOWFS_MAX_BANDWIDTH);
+				return -EINVAL;
+			}
+			got.set.bandwidth_bytes_per_s = v;
+			got.mask |= SLOWFS_KEY_BANDWIDTH;
+		} else {
+			if (v > SLOWFS_MAX_NS) {
+				fprintf(stderr, SLOWFS_NAME ": .control: %s '%s': over %llu\n", key, value,
+					SLOWFS_MAX_NS);
+				return -EINVAL;
+			}
+			if (!strcmp(key, "latency_ns")) {
+				got.set.latency_ns = v;
+				got.mask |= SLOWFS_KEY_LATENCY;
+			} else if (!strcmp(key, "jitter_ns")) {
+				got.set.jitter_ns = v;
+				got.mask |= SLOWFS_KEY_JITTER_NS;
+			} else {
+				got.set.p99_ns = v;
+				got.mask |= SLOWFS_KEY_P99;
+			}
 		}
-		if (!strcmp(key, "bandwidth_bytes_per_s") ? v > SLOWFS_MAX_BANDWIDTH
-							  : v > SLOWFS_MAX_NS) {
-			fprintf(stderr, SLOWFS_NAME ": .control: %s '%s': too large\n", key, value);
-			goto exit;
-		}
-		if (!strcmp(key, "latency_ns"))
-			s.latency_ns = v;
-		else if (!strcmp(key, "jitter_ns"))
-			s.jitter_ns = v;
-		else if (!strcmp(key, "p99_ns"))
-			s.p99_ns = v;
-		else if (!strcmp(key, "bandwidth_bytes_per_s"))
-			s.bandwidth_bytes_per_s = v;
-		else
-			s.max_inflight = v;
-		any = true;
 	}
-	if (any) {
-		if (slowfs_settings_check(&s, fs->inflight_capacity, err, sizeof(err)) < 0) {
-			fprintf(stderr, SLOWFS_NAME ": .control: %s\n", err);
-			goto exit;
+	*p = got;
+	return 0;
+}
+
+/* Apply what h holds pending if the result is consistent.  Returns 1 when
+ * applied (or nothing was pending), 0 when it is still held back (reason in
+ * err), with *now the settings in force afterwards. */
+static int slowfs_control_try_apply(struct slowfs *fs, struct slowfs_handle *h,
+				    struct slowfs_settings *now, char *err, size_t errlen)
+{
+	struct slowfs_settings cand;
+	int applied = 1;
+
+	pthread_mutex_lock(&fs->lock);
+	if (h->pending.mask) {
+		cand = fs->set;
+		slowfs_pending_overlay(&cand, &h->pending);
+		if (slowfs_settings_check(&cand, err, errlen) == 0) {
+			slowfs_settings_commit(fs, &cand);
+			h->pending.mask = 0;
+		} else {
+			applied = 0;
 		}
-		pthread_mutex_lock(&fs->lock);
-		slowfs_settings_commit(fs, &s);
-		pthread_mutex_unlock(&fs->lock);
-		fprintf(stderr,
-			SLOWFS_NAME ": .control: latency_ns=%" PRIu64 " jitter=%s jitter_ns=%" PRIu64
-			" p99_ns=%" PRIu64 " bandwidth_bytes_per_s=%" PRIu64 " max_inflight=%" PRIu64
-			"\n",
-			s.latency_ns, slowfs_jitter_names[s.jitter], s.jitter_ns, s.p99_ns,
-			s.bandwidth_bytes_per_s, s.max_inflight);
+	}
+	*now = fs->set;
+	pthread_mutex_unlock(&fs->lock);
+	return applied;
+}
+
+static void slowfs_log_settings(const char *what, const struct slowfs_settings *s)
+{
+	fprintf(stderr,
+		SLOWFS_NAME ": .control: %s: latency_ns=%" PRIu64 " jitter=%s jitter_ns=%" PRIu64
+		" p99_ns=%" PRIu64 " bandwidth_bytes_per_s=%" PRIu64 " max_inflight=%" PRIu64 "\n",
+		what, s->latency_ns, slowfs_jitter_names[s->jitter], s->jitter_ns, s->p99_ns,
+		s->bandwidth_bytes_per_s, s->max_inflight);
+}
+
+/* One write(2) to .control: whole lines "key=value"; blank lines and lines
+ * starting with '#' are ignored.  A malformed line, an unknown key or a bad
+ * value fails the whole write with -EINVAL (nothing of it is kept).  Values
+ * are applied as soon as the settings they make are consistent; a lognormal
+ * jitter named before its p99_ns (shells write one line per write(2)) is held
+ * back on this open file until a later write completes it, and dropped with
+ * an error from close(2) (FLUSH) if none does. */
+static int slowfs_control_write(struct slowfs *fs, struct slowfs_handle *h, const char *data,
+				size_t len)
+{
+	struct slowfs_pending p;
+	struct slowfs_settings now;
+	char err[160];
+	bool reset = false;
+	int ret;
+
+	atomic_fetch_add(&fs->control_writes, 1);
+	pthread_mutex_lock(&fs->lock);
+	p = h->pending;
+	pthread_mutex_unlock(&fs->lock);
+	ret = slowfs_control_parse(fs, data, len, &p, &reset);
+	if (ret) {
+		atomic_fetch_add(&fs->control_errors, 1);
+		return ret;
+	}
+	pthread_mutex_lock(&fs->lock);
+	h->pending = p;
+	pthread_mutex_unlock(&fs->lock);
+	if (p.mask) {
+		if (slowfs_control_try_apply(fs, h, &now, err, sizeof(err)))
+			slowfs_log_settings("applied", &now);
+		else
+			fprintf(stderr, SLOWFS_NAME ": .control: held back until a later write "
+				"completes it: %s\n", err);
 	}
 	if (reset) {
 		slowfs_counters_reset(fs);
 		fprintf(stderr, SLOWFS_NAME ": .control: counters reset\n");
 	}
-	ret = 0;
-exit:
-	if (ret)
-		atomic_fetch_add(&fs->control_errors, 1);
-	return ret;
+	return 0;
+}
+
+/* close(2) of .control: anything still held back is dropped, with EINVAL. */
+static int slowfs_control_flush(struct slowfs *fs, struct slowfs_handle *h)
+{
+	struct slowfs_settings now;
+	char err[160];
+
+	if (slowfs_control_try_apply(fs, h, &now, err, sizeof(err)))
+		return 0;
+	pthread_mutex_lock(&fs->lock);
+	h->pending.mask = 0;
+	pthread_mutex_unlock(&fs->lock);
+	atomic_fetch_add(&fs->control_errors, 1);
+	fprintf(stderr, SLOWFS_NAME ": .control: closed with settings that were never consistent, "
+		"not applied: %s\n", err);
+	return -EINVAL;
 }
 
 /* ---------------------------------------------------------- FUSE ops */
@@ -1291,7 +1509,7 @@ static void slowfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 {
 	struct slowfs *fs = fuse_req_userdata(req);
 	int acc = fi->flags & O_ACCMODE;
-	struct slowfs_text *t = NULL;
+	struct slowfs_handle *h = NULL;
 
 	if (!slowfs_ino_valid(fs, ino) || ino == SLOWFS_INO_ROOT) {
 		fuse_reply_err(req, ino == SLOWFS_INO_ROOT ? EISDIR : ENOENT);
@@ -1304,23 +1522,24 @@ static void slowfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
 	if (ino == SLOWFS_INO_STATS || ino == SLOWFS_INO_CONTROL) {
 		/* served as fixed text from open; never cached */
 		fi->direct_io = 1;
-		if (acc != O_WRONLY) {
-			t = ino == SLOWFS_INO_STATS ? slowfs_stats_text(fs) : slowfs_control_text(fs);
-			if (!t) {
-				fprintf(stderr, SLOWFS_NAME ": open: building %s text: %s\n",
-					ino == SLOWFS_INO_STATS ? ".stats" : ".control",
-					strerror(ENOMEM));
-				fuse_reply_err(req, ENOMEM);
-				return;
-			}
+		h = calloc(1, sizeof(*h));
+		if (h && acc != O_WRONLY)
+			h->text = ino == SLOWFS_INO_STATS ? slowfs_stats_text(fs)
+							  : slowfs_control_text(fs);
+		if (!h || (acc != O_WRONLY && !h->text)) {
+			fprintf(stderr, SLOWFS_NAME ": open: building %s text: %s\n",
+				ino == SLOWFS_INO_STATS ? ".stats" : ".control", strerror(ENOMEM));
+			free(h);
+			fuse_reply_err(req, ENOMEM);
+			return;
 		}
-		fi->fh = (uint64_t)(uintptr_t)t;
+		fi->fh = (uint64_t)(uintptr_t)h;
 	} else {
 		fi->keep_cache = 1;
-		fi->noflush = 1;
+		fi->noflush = 1; /* no FLUSH round trip on close */
 	}
 	if (fuse_reply_open(req, fi) != 0)
-		free(t); /* the opener is gone; release will not come */
+		slowfs_handle_free(h); /* the opener is gone; release will not come */
 }
 
 static void slowfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -1333,7 +1552,8 @@ static void slowfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		return;
 	}
 	if (ino == SLOWFS_INO_STATS || ino == SLOWFS_INO_CONTROL) {
-		struct slowfs_text *t = (struct slowfs_text *)(uintptr_t)fi->fh;
+		struct slowfs_handle *h = (struct slowfs_handle *)(uintptr_t)fi->fh;
+		struct slowfs_text *t = h ? h->text : NULL;
 		size_t n = 0;
 
 		if (!t) {
@@ -1355,22 +1575,31 @@ static void slowfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, siz
 	int err;
 
 	(void)off;
-	(void)fi;
-	if (ino != SLOWFS_INO_CONTROL) {
+	if (ino != SLOWFS_INO_CONTROL || !fi->fh) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	err = slowfs_control_write(fs, buf, size);
+	err = slowfs_control_write(fs, (struct slowfs_handle *)(uintptr_t)fi->fh, buf, size);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
 		fuse_reply_write(req, size);
 }
 
+static void slowfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct slowfs *fs = fuse_req_userdata(req);
+
+	if (ino == SLOWFS_INO_CONTROL && fi->fh)
+		fuse_reply_err(req, -slowfs_control_flush(fs, (struct slowfs_handle *)(uintptr_t)fi->fh));
+	else
+		fuse_reply_err(req, 0);
+}
+
 static void slowfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	free((void *)(uintptr_t)fi->fh);
+	slowfs_handle_free((struct slowfs_handle *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -1398,6 +1627,7 @@ static const struct fuse_lowlevel_ops slowfs_ops = {
 	.open = slowfs_op_open,
 	.read = slowfs_op_read,
 	.write = slowfs_op_write,
+	.flush = slowfs_op_flush,
 	.release = slowfs_op_release,
 	.statfs = slowfs_op_statfs,
 };
@@ -1453,6 +1683,7 @@ int main(int argc, char **argv)
 	fs.inflight_capacity = fs.cfg.set.max_inflight > SLOWFS_MIN_WORKERS ? fs.cfg.set.max_inflight
 									     : SLOWFS_MIN_WORKERS;
 	fs.mtime_s = (uint64_t)time(NULL);
+	atomic_store(&fs.wake_late_ns, SLOWFS_WAKE_LATE_INIT_NS);
 	{
 		pthread_rwlockattr_t ra;
 
@@ -1473,19 +1704,15 @@ int main(int argc, char **argv)
 		goto exit;
 	}
 	lock_ok = true;
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		errno = pthread_cond_init(&fs.cond, &ca);
-		pthread_condattr_destroy(&ca);
-		if (errno) {
-			fprintf(stderr, SLOWFS_NAME ": pthread_cond_init: %s\n", strerror(errno));
-			goto exit;
-		}
-		cond_ok = true;
+	errno = pthread_condattr_init(&fs.cond_attr);
+	if (!errno)
+		errno = pthread_condattr_setclock(&fs.cond_attr, CLOCK_MONOTONIC);
+	if (errno) {
+		fprintf(stderr, SLOWFS_NAME ": pthread_condattr_setclock(CLOCK_MONOTONIC): %s\n",
+			strerror(errno));
+		goto exit;
 	}
+	cond_ok = true;
 	errno = pthread_key_create(&fs.buf_key, slowfs_buf_free);
 	if (errno) {
 		fprintf(stderr, SLOWFS_NAME ": pthread_key_create: %s\n", strerror(errno));
@@ -1509,6 +1736,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, SLOWFS_NAME ": fuse_session_new(-o %s) failed\n", mount_opts);
 		goto exit;
 	}
+	/* libfuse only takes over signals left at SIG_DFL, and a background
+	 * job of a non-interactive shell starts with SIGINT ignored */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(fs.se) != 0) {
 		fprintf(stderr, SLOWFS_NAME ": fuse_set_signal_handlers failed\n");
 		goto exit;
@@ -1552,7 +1784,7 @@ exit:
 		pthread_key_delete(fs.buf_key);
 	}
 	if (cond_ok)
-		pthread_cond_destroy(&fs.cond);
+		pthread_condattr_destroy(&fs.cond_attr);
 	if (lock_ok)
 		pthread_mutex_destroy(&fs.lock);
 	if (rw_ok)

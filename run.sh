@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# faultline's front door.  Installs what the command at hand needs (Debian
+# packages, only when missing), builds, and runs.  See ./run.sh --help.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+BUILD=${BUILD:-build}
+
+usage() {
+	cat <<'USAGE'
+usage: ./run.sh [COMMAND] [ARGS]
+
+  (no command)        install what is missing, build, run the default scenario
+                      (smoke, about 60 s), print a summary and the result path
+  test                install, build, run every test (unit, sanitizer, system)
+  run SCENARIO [OPTIONS]
+                      run bench/scenarios/SCENARIO.json (or a path to a JSON file);
+                      OPTIONS: --label L --duration S --warmup S --iterations N
+                      --set KEY=VALUE (repeatable) --out DIR --timeout S --quiet
+                      (all scenario keys: ./run.sh run --help)
+  bench               measure the suite's own overheads (recording cost, harness CPU)
+  compare BASE CAND [CAND...] [OPTIONS]
+                      compare result sets (files, directories or labels): text table,
+                      plots, JSON, JUnit, and a gate (--fail-on metric:threshold%)
+  scenarios           list the bundled scenarios
+  build               install build dependencies and build only
+  --help              this text
+
+Results go to results/ (one JSON per run, never overwritten); reports to report/out/.
+Exit status: 0 ok, 1 failure, 2 bad input, 3 missing resource.
+USAGE
+}
+
+log() { echo "run.sh: $*" >&2; }
+
+# Install the Debian packages given, skipping those already installed.
+need_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		log "missing packages: ${missing[*]}; run as root or install them with apt-get"
+		exit 3
+	fi
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null || { log "apt-get update failed"; exit 3; }
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || {
+		log "apt-get install ${missing[*]} failed"; exit 3; }
+}
+
+BUILD_PACKAGES=(gcc make pkg-config libc6-dev libcgroup-dev libjansson-dev libfuse3-dev fuse3)
+TEST_PACKAGES=(jq gnuplot-nox)
+
+build() {
+	need_packages "${BUILD_PACKAGES[@]}"
+	make -s -j"$(nproc)" BUILD="$BUILD" >&2
+}
+
+scenario_path() {
+	case "$1" in
+	*/* | *.json) echo "$1" ;;
+	*) echo "bench/scenarios/$1.json" ;;
+	esac
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+"")
+	build
+	mkdir -p results
+	log "running the smoke scenario (about 60 s); progress below"
+	"$BUILD/faultline" run bench/scenarios/smoke.json --out results "$@"
+	;;
+run)
+	if [ $# -eq 0 ] || [ "$1" = --help ]; then
+		build
+		"$BUILD/faultline" run --help
+		exit 0
+	fi
+	scen=$(scenario_path "$1"); shift
+	if [ ! -f "$scen" ]; then
+		log "no scenario '$scen' (see ./run.sh scenarios)"
+		exit 2
+	fi
+	build
+	mkdir -p results
+	exec "$BUILD/faultline" run "$scen" --out results "$@"
+	;;
+test)
+	need_packages "${TEST_PACKAGES[@]}"
+	build
+	make -s BUILD="$BUILD" test
+	log "unit tests again under ASan+UBSan"
+	make -s sanitize
+	;;
+bench)
+	need_packages jq
+	build
+	make -s BUILD="$BUILD" bench
+	;;
+compare)
+	need_packages gnuplot-nox
+	build
+	exec "$BUILD/fl-report" "$@"
+	;;
+scenarios)
+	for f in bench/scenarios/*.json; do
+		printf '%-12s %s\n' "$(basename "$f" .json)" \
+			"$(sed -n 's/^ *"description": *"\(.*\)",*$/\1/p' "$f" | cut -c1-64)"
+	done
+	;;
+build)
+	build
+	;;
+-h | --help | help)
+	usage
+	;;
+*)
+	log "unknown command '$cmd'"
+	usage >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run every test: the unit-test programs (build/test_*), then the system
+# tests (tests/sys_*.sh), then (unless "unit" is given) the slowfs tests.
+# Each prints PASS/FAIL/SKIP lines; this script adds them up and closes
+# with "N passed, N failed, N skipped".
+set -u
+BUILD=${1:-build}
+WHAT=${2:-all}
+cd "$(dirname "$0")/.."
+passed=0 failed=0 skipped=0
+log=$(mktemp /tmp/faultline-tests.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+run() { # name command...
+	local name=$1; shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local p f s
+	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exited with status $rc without naming a failed test"
+		failed=$((failed + 1))
+	fi
+}
+
+for t in "$BUILD"/test_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t"
+done
+if [ "$WHAT" != unit ]; then
+	for t in tests/sys_*.sh tests/test_slowfs.sh; do
+		[ -f "$t" ] || continue
+		run "$(basename "$t")" env BUILD="$BUILD" bash "$t"
+	done
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# System tests of the runner: real workloads, briefly.  Prints PASS/FAIL/SKIP
+# lines; exit 1 if any test failed.  Ends only processes it started, by pid.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FL=$BUILD/faultline
+tmp=$(mktemp -d /tmp/faultline-systest.XXXXXX)
+failed=0
+cleanup() {
+	[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=1; }
+skip() { echo "SKIP $1: $2"; }
+cg_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+leftover_cgroups() { [ -n "$cg_root" ] && find "$cg_root" -maxdepth 1 -name "faultline-$1-*" | grep -q .; }
+jqr() { jq -r "$2" "$1"; }
+
+# Short runs: small files in a private storage dir, so tests never depend on
+# what an earlier run left in /var/tmp/faultline.
+SHORT=(--set storage.path="$tmp/data" --set victim.files.size_bytes=16M --quiet)
+
+# 1. a 5-second smoke run produces a valid result with real numbers
+mkdir -p "$tmp/r1"
+if "$FL" run bench/scenarios/smoke.json --duration 5 --out "$tmp/r1" "${SHORT[@]}" --set victim.verify=true \
+	>"$tmp/r1.out" 2>&1; then
+	f=$(ls "$tmp"/r1/*.json 2>/dev/null | head -1)
+	if [ -z "$f" ]; then fail smoke_5s "no result file"; 
+	elif ! "$FL" validate "$f" >/dev/null 2>"$tmp/v.err"; then fail smoke_5s "invalid result: $(cat "$tmp/v.err")"
+	else
+		st=$(jqr "$f" .status); iso=$(jqr "$f" .environment.isolation)
+		maj=$(jqr "$f" '.summary.counters["fault.major_faults"]')
+		min=$(jqr "$f" '.summary.counters["fault.minor_faults"]')
+		bad=$(jqr "$f" '.summary.counters["fault.verify_errors"]')
+		ver=$(jqr "$f" '.summary.counters["fault.verified_pages"]')
+		vm=$(jqr "$f" '.iterations[0].probes.vmstat.delta.pgfault')
+		p99=$(jqr "$f" '.summary.roles.fault.histograms.minor.p99_ns')
+		wr=$(jqr "$f" '.summary.roles.writer.histograms.mmap.count')
+		ob=$(jqr "$f" '.summary.roles.observer.histograms.cmdline.count')
+		why=""
+		[ "$st" = ok ] || why="$why status=$st;"
+		case "$iso" in full | partial | none) ;; *) why="$why isolation=$iso;" ;; esac
+		[ "$maj" -gt 0 ] 2>/dev/null || why="$why major_faults=$maj;"
+		[ "$min" -gt 0 ] 2>/dev/null || why="$why minor_faults=$min;"
+		[ "$bad" = 0 ] || why="$why verify_errors=$bad;"
+		[ "$ver" -gt 0 ] 2>/dev/null || why="$why verified_pages=$ver;"
+		[ "$vm" -gt 0 ] 2>/dev/null || why="$why vmstat.pgfault=$vm;"
+		[ "$wr" -gt 0 ] 2>/dev/null || why="$why writer mmap count=$wr;"
+		[ "$ob" -gt 0 ] 2>/dev/null || why="$why observer cmdline count=$ob;"
+		[ "$p99" != null ] || why="$why no minor p99;"
+		[ -z "$why" ] && pass smoke_5s || fail smoke_5s "$why"
+	fi
+else
+	fail smoke_5s "exit status $? ($(tail -3 "$tmp/r1.out" | tr '\n' ' '))"
+fi
+
+# 2. SIGINT mid-run: status interrupted, nothing left behind
+mkdir -p "$tmp/r2"
+"$FL" run bench/scenarios/smoke.json --duration 60 --out "$tmp/r2" "${SHORT[@]}" >"$tmp/r2.out" 2>&1 &
+bg=$!
+for _ in $(seq 100); do # wait until the measured phase has begun (the victim runs)
+	pgrep -P "$bg" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+sleep 2
+kill -INT "$bg"
+wait "$bg"; rc=$?; bg=""
+f=$(ls "$tmp"/r2/*.json 2>/dev/null | head -1)
+why=""
+[ "$rc" -eq 1 ] || why="$why exit status $rc (expected 1);"
+if [ -z "$f" ]; then why="$why no result written;"
+else
+	[ "$(jqr "$f" .status)" = interrupted ] || why="$why status $(jqr "$f" .status);"
+	for pid in $(jqr "$f" '.iterations[] | .victim_pid, .observer_pid | select(. != null)'); do
+		kill -0 "$pid" 2>/dev/null && why="$why workload pid $pid still alive;"
+	done
+fi
+leftover_cgroups "$!" && why="$why cgroups left;"
+ls -a "$tmp/r2" "$tmp/data" | grep -q 'tmp-' && why="$why temporary files left;"
+grep -q "faultline-.*slowfs\|faultline" /proc/mounts && why="$why a mount left;"
+[ -z "$why" ] && pass sigint_cleans_up || fail sigint_cleans_up "$why"
+
+# 3. a bad scenario exits 2 and creates nothing
+printf '{\n  "name": "bad",\n  "victim": { "fault_threads": -3 },\n  "storage": { "path": "%s" }\n}\n' \
+	"$tmp/never" >"$tmp/bad.json"
+mkdir -p "$tmp/r3"
+before=$(ls "$cg_root" 2>/dev/null | grep -c faultline)
+"$FL" run "$tmp/bad.json" --out "$tmp/r3" >"$tmp/r3.out" 2>&1; rc=$?
+after=$(ls "$cg_root" 2>/dev/null | grep -c faultline)
+why=""
+[ "$rc" -eq 2 ] || why="$why exit status $rc;"
+grep -q "bad.json:3: victim.fault_threads: out of range" "$tmp/r3.out" || why="$why message: $(cat "$tmp/r3.out");"
+[ -e "$tmp/never" ] && why="$why storage created;"
+[ -n "$(ls -A "$tmp/r3")" ] && why="$why result written;"
+[ "$before" = "$after" ] || why="$why cgroups created;"
+[ -z "$why" ] && pass bad_scenario_exits_2 || fail bad_scenario_exits_2 "$why"
+
+# 4. bad command-line input exits 2 with a message naming it
+"$FL" run bench/scenarios/smoke.json --set victim.nope=1 --out "$tmp/r3" >"$tmp/r4.out" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "victim.nope: unknown key" "$tmp/r4.out" && pass bad_set_exits_2 ||
+	fail bad_set_exits_2 "status $rc: $(cat "$tmp/r4.out")"
+"$FL" run bench/scenarios/smoke.json --out "$tmp/missing-dir" >"$tmp/r5.out" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "missing-dir" "$tmp/r5.out" && pass bad_out_dir_exits_2 ||
+	fail bad_out_dir_exits_2 "status $rc: $(cat "$tmp/r5.out")"
+
+# 5. --help documents the options and every scenario key
+"$FL" run --help >"$tmp/help.out" 2>&1; rc=$?
+[ "$rc" -eq 0 ] && grep -q -- "--set KEY=VALUE" "$tmp/help.out" && grep -q "victim.fault_threads" "$tmp/help.out" &&
+	grep -q "cgroup.protected.io_latency_target_us" "$tmp/help.out" && pass run_help ||
+	fail run_help "status $rc"
+
+# 6. the bundled scenarios all run briefly (shortened) with whatever isolation there is
+for s in bench/scenarios/*.json; do
+	name=$(basename "$s" .json)
+	[ "$name" = smoke ] && continue
+	mkdir -p "$tmp/s-$name"
+	if "$FL" run "$s" --duration 2 --iterations 1 --out "$tmp/s-$name" "${SHORT[@]}" \
+		--set victim.fault_threads=16 >"$tmp/s-$name.out" 2>&1; then
+		f=$(ls "$tmp/s-$name"/*.json | head -1)
+		[ "$(jqr "$f" .status)" = ok ] && pass "scenario_$name" || fail "scenario_$name" "status $(jqr "$f" .status)"
+	else
+		fail "scenario_$name" "exit status $?: $(tail -2 "$tmp/s-$name.out" | tr '\n' ' ')"
+	fi
+done
+exit $failed
