@@ -23,7 +23,7 @@ CORE_SRC  := $(LIB_SRC) $(wildcard cgroups/*.c) $(filter-out workloads/slowfs.c,
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 
-all: $(BUILD)/faultline $(BUILD)/fl-slowfs $(BUILD)/slowfs_reader $(UNIT_TESTS)
+all: $(BUILD)/faultline $(BUILD)/fl-slowfs $(BUILD)/slowfs_reader $(BUILD)/fl-report $(UNIT_TESTS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*.h)
 	@mkdir -p $(dir $@)
@@ -55,6 +55,8 @@ sanitize:
 
 bench: $(BUILD)/faultline
 	tests/bench.sh $(BUILD)
+
+-include report/report.mk
 
 clean:
 	rm -rf build build-asan

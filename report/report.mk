@@ -1,8 +1,11 @@
-# report/report.mk: fl-report (report/report.c, report/stats.c) and its unit
-# test.  Included by the top-level Makefile (-include report/report.mk), which
-# provides BUILD, CC, CFLAGS, LDFLAGS and the pattern rule
-# $(BUILD)/obj/%.o: %.c.  Only explicit paths are used here, so the place of
-# the include in the Makefile does not matter.
+# report/report.mk: fl-report (report/report.c, report/stats.c) and the
+# stats unit test.  Included by the top-level Makefile
+# (-include report/report.mk), which provides BUILD, CC, CFLAGS, LDFLAGS and
+# the pattern rule $(BUILD)/obj/%.o: %.c.  Only explicit paths are used and
+# the default goal is left alone, so where the include sits does not matter.
+
+BUILD ?= build
+REPORT_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 REPORT_OBJ    := $(BUILD)/obj/report/report.o $(BUILD)/obj/report/stats.o
 REPORT_LIBOBJ := $(BUILD)/obj/lib/hist.o $(BUILD)/obj/lib/results.o $(BUILD)/obj/lib/util.o
@@ -13,9 +16,11 @@ $(REPORT_OBJ): report/stats.h
 $(BUILD)/fl-report: $(REPORT_OBJ) $(REPORT_LIBOBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lm
 
-# tests/test_stats.c includes report/stats.c; this explicit rule (it wins over
-# the generic $(BUILD)/test_% rule) adds the dependencies on report/ and
+# tests/test_stats.c includes report/stats.c.  This explicit rule wins over
+# the generic $(BUILD)/test_% rule, adds the dependencies on report/ and
 # links only what the test needs.
 $(BUILD)/test_stats: tests/test_stats.c tests/check.h report/stats.c report/stats.h $(BUILD)/obj/lib/hist.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/obj/lib/hist.o -o $@ $(LDFLAGS) -ljansson -lm
+
+.DEFAULT_GOAL := $(REPORT_SAVED_GOAL)

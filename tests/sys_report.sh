@@ -53,7 +53,7 @@ EOF
 		i=$((i + 1))
 	done
 	cat >"$file" <<EOF
-{"schema": "$schema", "run_id": "run-$label-$RANDOM", "scenario": "$scen", "label": "$label", "status": "ok",
+{"schema": "$schema", "run_id": "run-$label-$(basename "$file" .json)", "scenario": "$scen", "label": "$label", "status": "ok",
  "config": {"name": "$scen"},
  "environment": {"arch": "$arch", "kernel_release": "6.1.0-$label", "isolation": "full"},
  "iterations": [$iters],

@@ -1370,6 +1370,11 @@ static void slowfs_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->congestion_threshold = (unsigned)(bg * 3 / 4);
 	/* the files never change: never drop their page cache on our behalf */
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+	/* O_DIRECT reads as plain synchronous requests: with async DIO the
+	 * reader waits uninterruptibly, and a killed reader would sit out its
+	 * whole queueing and latency; without it the kernel sends INTERRUPT and
+	 * the daemon answers at once (slowfs_abandoned) */
+	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
 
 	if (fs->cfg.ready_fd != UINT64_MAX && !atomic_exchange(&fs->ready_sent, 1)) {
 		int fd = (int)fs->cfg.ready_fd;
