@@ -12,10 +12,12 @@
 
 struct cgv2;
 struct arena;
+struct storage;
 
 struct probe_ctx {
 	const struct cgv2 *cg;
 	const struct arena *arena;
+	const struct storage *st;
 };
 
 struct probe {

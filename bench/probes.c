@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "cgv2.h"
 #include "role.h"
+#include "storage.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -169,11 +170,39 @@ static json_t *workload_sample(const struct probe_ctx *ctx)
 
 static const struct probe workload_probe = { "workload", workload_available, workload_sample };
 
+/* slowfs: requests and bytes served, distinct and again (exact, from the
+ * daemon's .stats). */
+static bool slowfs_available(const struct probe_ctx *ctx, char *reason, size_t len)
+{
+	if (ctx->st && ctx->st->daemon_pid > 0)
+		return true;
+	snprintf(reason, len, "storage is not slowfs");
+	return false;
+}
+
+static json_t *slowfs_sample(const struct probe_ctx *ctx)
+{
+	static const char *const keys[] = { "requests", "bytes_served", "distinct_bytes_served", "bytes_served_again" };
+	json_t *stats = storage_slowfs_stats(ctx->st), *o = json_object();
+
+	for (size_t i = 0; stats && i < FL_ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(stats, keys[i]);
+
+		if (json_is_integer(v))
+			json_object_set_new(o, keys[i], json_incref(v));
+	}
+	json_decref(stats);
+	return o;
+}
+
+static const struct probe slowfs_probe = { "slowfs", slowfs_available, slowfs_sample };
+
 const struct probe *const probes[] = {
 	&workload_probe, /* the roles' counters: touches, faults, writer ops, reads */
 	&vmstat_probe,   /* /proc/vmstat: faults, refaults, reclaim, swap, vma_lock_* */
 	&psi_probe,      /* /proc/pressure: system-wide stall time */
 	&cgroup_probe,   /* the run's groups: memory.stat, memory.events, io.stat, cpu.stat, PSI */
+	&slowfs_probe,   /* slowfs: requests, bytes served, distinct and again */
 };
 
 const unsigned probe_count = FL_ARRAY_SIZE(probes);

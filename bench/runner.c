@@ -97,6 +97,7 @@ struct run {
 	uint64_t victim_cpu_ns, observer_cpu_ns;
 	uint64_t arena_bytes;
 	char sched[160];
+	json_t *pressure;
 };
 
 static void runner_set_status(struct run *r, const char *status, const char *fmt, ...)
@@ -490,6 +491,10 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	if (storage_drop_cache(&r->st, &r->cfg, &resident, err, sizeof(err)) < 0)
 		goto fail;
 	json_object_set_new(it, "page_cache_resident_bytes_at_start", json_integer((json_int_t)resident));
+	if (storage_slowfs_reset(&r->st) < 0) {
+		snprintf(err, sizeof(err), "storage: resetting the slowfs counters: %s", strerror(errno));
+		goto fail;
+	}
 	for (unsigned ri = 0; ri < role_count; ri++)
 		nslots += (uint32_t)(roles[ri]->threads(&r->cfg) > 0 ? roles[ri]->threads(&r->cfg) : 0);
 	role_of = calloc(nslots + 1, sizeof(uint32_t));
@@ -532,7 +537,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 			goto fail;
 	}
 	{
-		struct probe_ctx ctx = { &r->cg, &arena };
+		struct probe_ctx ctx = { &r->cg, &arena, &r->st };
 		uint64_t start = util_now_ns(), next_sample;
 		bool stopped = false;
 
@@ -613,6 +618,22 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	r->victim_cpu_ns += kids[0].cpu_ns;
 	r->observer_cpu_ns += kids[1].cpu_ns;
 	json_object_set_new(it, "measured_s", json_real((double)(t_end - t_measure) / 1e9));
+	{
+		/* counters since the reset at the start of this iteration */
+		json_t *fs = storage_slowfs_stats(&r->st);
+
+		if (fs) {
+			double served = (double)json_integer_value(json_object_get(fs, "bytes_served"));
+			double distinct = (double)json_integer_value(json_object_get(fs, "distinct_bytes_served"));
+
+			json_object_set_new(it, "slowfs", json_pack("{s:O, s:O, s:O, s:O, s:f}", "requests",
+				json_object_get(fs, "requests"), "bytes_served", json_object_get(fs, "bytes_served"),
+				"distinct_bytes_served", json_object_get(fs, "distinct_bytes_served"), "bytes_served_again",
+				json_object_get(fs, "bytes_served_again"), "read_amplification",
+				distinct > 0 ? served / distinct : 0.0));
+			json_decref(fs);
+		}
+	}
 	json_object_set_new(it, "roles", runner_collect_roles(r, &arena));
 	{
 		json_t *deltas = runner_probe_deltas(&s, present, reasons), *wl;
@@ -881,6 +902,26 @@ int runner_main(int argc, char **argv)
 		cgv2_teardown(&r.cg);
 		r.cg.isolation = "none";
 	}
+	{
+		/* memory pressure: the memory controller when there is one,
+		 * otherwise the evictor (emulated) when the scenario limits memory */
+		bool limit = r.cfg.cg_victim.memory_max_bytes || r.cfg.cg_victim.memory_high_bytes;
+		bool memcg = r.cg.created && r.cg.has_memory;
+		const char *requested = config_enum_name("pressure.mode", r.cfg.pressure.mode);
+		const char *how;
+
+		if (r.cfg.pressure.mode == PRESSURE_AUTO)
+			r.cfg.pressure.mode = limit && !memcg ? PRESSURE_EMULATE : PRESSURE_OFF;
+		how = r.cfg.pressure.mode == PRESSURE_EMULATE ? "emulated"
+		      : limit && memcg			      ? "memory.max"
+							      : "none";
+		r.pressure = json_pack("{s:s, s:s, s:I, s:I, s:I}", "mode", how, "requested", requested,
+				       "memory_max_bytes", (json_int_t)r.cfg.cg_victim.memory_max_bytes,
+				       "evict_bytes_per_s", (json_int_t)r.cfg.pressure.evict_bytes_per_s,
+				       "chunk_bytes", (json_int_t)r.cfg.pressure.chunk_bytes);
+		if (!r.quiet)
+			fprintf(stderr, "faultline: memory pressure: %s\n", how);
+	}
 	for (int64_t i = 0; i < r.cfg.iterations && !runner_must_stop(&r); i++)
 		json_array_append_new(iterations, runner_iteration(&r, i));
 finish:
@@ -909,7 +950,7 @@ finish:
 	}
 	json_object_set_new(doc, "cgroup", cgv2_to_json(&r.cg));
 	json_object_set_new(doc, "storage", r.st.info ? json_incref(r.st.info) : json_object());
-	json_object_set_new(doc, "pressure", json_pack("{s:s}", "mode", r.cg.has_memory ? "memory.max" : "none"));
+	json_object_set_new(doc, "pressure", r.pressure ? json_incref(r.pressure) : json_pack("{s:s}", "mode", "none"));
 	json_object_set_new(doc, "harness",
 			    json_pack("{s:I, s:I, s:I, s:I, s:s, s:s}", "runner_cpu_ns",
 				      (json_int_t)(runner_timeval_ns(self.ru_utime) + runner_timeval_ns(self.ru_stime)),
@@ -946,6 +987,7 @@ out:
 	}
 	json_decref(r.summary_counters);
 	json_decref(r.summary_probes);
+	json_decref(r.pressure);
 	json_decref(doc);
 	json_decref(iterations);
 	cgv2_free(&r.cg);

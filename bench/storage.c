@@ -10,7 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -130,6 +137,154 @@ static int storage_prepare_dir(struct storage *st, const struct config *cfg, cha
 	return 0;
 }
 
+/* Mount slowfs in a private directory.  The daemon stays in the runner's
+ * cgroup (its threads are not throttled with the victim), mounts with
+ * auto_unmount (a SIGKILLed runner leaves no mount) and gets SIGTERM when
+ * the runner dies. */
+static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, char *err, size_t errlen)
+{
+	const struct config *c = cfg;
+	char exe[4096], daemon_path[4200], args[10][64], *argv[32];
+	int ready[2], n = 0;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct pollfd pfd;
+
+	if (len < 0) {
+		snprintf(err, errlen, "storage: readlink /proc/self/exe: %s", strerror(errno));
+		return -1;
+	}
+	exe[len] = '\0';
+	snprintf(daemon_path, sizeof(daemon_path), "%s/fl-slowfs", dirname(exe));
+	if (access(daemon_path, X_OK) < 0) {
+		snprintf(err, errlen, "storage: storage.type slowfs needs %s: %s (build it with make)", daemon_path,
+			 strerror(errno));
+		return -1;
+	}
+	if (access("/dev/fuse", R_OK | W_OK) < 0) {
+		snprintf(err, errlen, "storage: storage.type slowfs needs /dev/fuse: %s", strerror(errno));
+		return -1;
+	}
+	{
+		/* mount points left empty by a runner that was SIGKILLed (the
+		 * daemon's auto_unmount took the mount itself): rmdir only
+		 * removes empty, unmounted directories */
+		DIR *d = opendir("/tmp");
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char stale[300];
+
+			if (strncmp(de->d_name, "faultline-slowfs-", 17) != 0)
+				continue;
+			snprintf(stale, sizeof(stale), "/tmp/%s", de->d_name);
+			rmdir(stale);
+		}
+		if (d)
+			closedir(d);
+	}
+	snprintf(st->mountpoint, sizeof(st->mountpoint), "/tmp/faultline-slowfs-XXXXXX");
+	if (!mkdtemp(st->mountpoint)) {
+		snprintf(err, errlen, "storage: mkdtemp %s: %s", st->mountpoint, strerror(errno));
+		st->mountpoint[0] = '\0';
+		return -1;
+	}
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "storage: pipe: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(args[0], 64, "%lld", (long long)c->victim.file_count);
+	snprintf(args[1], 64, "%llu", (unsigned long long)c->victim.file_size_bytes);
+	snprintf(args[2], 64, "%lld", (long long)c->storage.slowfs.latency_ns);
+	snprintf(args[3], 64, "%s", config_enum_name("storage.slowfs.jitter", c->storage.slowfs.jitter));
+	snprintf(args[4], 64, "%lld", (long long)c->storage.slowfs.jitter_ns);
+	snprintf(args[5], 64, "%lld", (long long)c->storage.slowfs.p99_ns);
+	snprintf(args[6], 64, "%llu", (unsigned long long)c->storage.slowfs.bandwidth_bytes_per_s);
+	snprintf(args[7], 64, "%lld", (long long)c->storage.slowfs.max_inflight);
+	snprintf(args[8], 64, "%llu", (unsigned long long)c->storage.slowfs.max_request_bytes);
+	snprintf(args[9], 64, "%d", ready[1]);
+	argv[n++] = "fl-slowfs";
+	argv[n++] = st->mountpoint;
+	{
+		static const char *const names[] = { "--files", "--size-bytes", "--latency-ns", "--jitter", "--jitter-ns",
+						     "--p99-ns", "--bandwidth-bytes-per-s", "--max-inflight",
+						     "--max-request-bytes", "--ready-fd" };
+
+		for (int i = 0; i < 10; i++) {
+			if ((i == 4 || i == 5) && strcmp(args[i], "0") == 0)
+				continue; /* jitter-ns and p99-ns only where the jitter kind uses them */
+			argv[n++] = (char *)names[i];
+			argv[n++] = args[i];
+		}
+	}
+	argv[n] = NULL;
+	st->daemon_pid = fork();
+	if (st->daemon_pid < 0) {
+		snprintf(err, errlen, "storage: fork for fl-slowfs: %s", strerror(errno));
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	if (st->daemon_pid == 0) {
+		setpgid(0, 0);
+		fcntl(ready[1], F_SETFD, 0); /* the daemon inherits the write end */
+		execv(daemon_path, argv);
+		fprintf(stderr, "faultline: exec %s: %s\n", daemon_path, strerror(errno));
+		_exit(127);
+	}
+	close(ready[1]);
+	pfd = (struct pollfd){ ready[0], POLLIN, 0 };
+	if (poll(&pfd, 1, 15000) != 1 || read(ready[0], exe, 1) != 1) {
+		int status = 0;
+		bool exited = waitpid(st->daemon_pid, &status, WNOHANG) == st->daemon_pid;
+
+		close(ready[0]);
+		if (!exited) {
+			kill(st->daemon_pid, SIGKILL);
+			waitpid(st->daemon_pid, &status, 0);
+		}
+		st->daemon_pid = 0;
+		if (exited && WIFEXITED(status))
+			snprintf(err, errlen, "storage: fl-slowfs exited with status %d before mounting %s (its message "
+				 "is above)", WEXITSTATUS(status), st->mountpoint);
+		else
+			snprintf(err, errlen, "storage: fl-slowfs did not mount %s within 15 s", st->mountpoint);
+		return -1;
+	}
+	close(ready[0]);
+	snprintf(st->files_dir, sizeof(st->files_dir), "%s", st->mountpoint);
+	snprintf(st->fs_type, sizeof(st->fs_type), "fuse.slowfs");
+	st->dev = 0;
+	json_object_set_new(st->info, "slowfs", json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "latency_ns",
+		(json_int_t)c->storage.slowfs.latency_ns, "jitter", args[3], "jitter_ns",
+		(json_int_t)c->storage.slowfs.jitter_ns, "p99_ns", (json_int_t)c->storage.slowfs.p99_ns,
+		"bandwidth_bytes_per_s", (json_int_t)c->storage.slowfs.bandwidth_bytes_per_s, "max_inflight",
+		(json_int_t)c->storage.slowfs.max_inflight, "max_request_bytes",
+		(json_int_t)c->storage.slowfs.max_request_bytes));
+	return 0;
+}
+
+json_t *storage_slowfs_stats(const struct storage *st)
+{
+	char path[4200];
+	json_t *j;
+
+	if (!st->daemon_pid)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/.stats", st->mountpoint);
+	j = json_load_file(path, 0, NULL);
+	return json_is_object(j) ? j : (json_decref(j), NULL);
+}
+
+int storage_slowfs_reset(const struct storage *st)
+{
+	char path[4200];
+
+	if (!st->daemon_pid)
+		return 0;
+	snprintf(path, sizeof(path), "%s/.control", st->mountpoint);
+	return util_write_string(path, "reset_counters=1\n");
+}
+
 int storage_prepare(struct storage *st, const struct config *cfg, char *err, size_t errlen)
 {
 	char dev[32];
@@ -140,6 +295,10 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
 	switch (cfg->storage.type) {
 	case STORAGE_DIR:
 		if (storage_prepare_dir(st, cfg, err, errlen) < 0)
+			return -1;
+		break;
+	case STORAGE_SLOWFS:
+		if (storage_prepare_slowfs(st, cfg, err, errlen) < 0)
 			return -1;
 		break;
 	default:
@@ -199,6 +358,26 @@ int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *r
 
 void storage_teardown(struct storage *st)
 {
+	if (st->daemon_pid > 0) {
+		int status;
+
+		kill(st->daemon_pid, SIGTERM); /* our own child, by pid: it unmounts and exits */
+		for (int i = 0; i < 500 && waitpid(st->daemon_pid, &status, WNOHANG) == 0; i++)
+			usleep(10000);
+		if (waitpid(st->daemon_pid, &status, WNOHANG) == 0) {
+			kill(st->daemon_pid, SIGKILL);
+			waitpid(st->daemon_pid, &status, 0);
+		}
+		st->daemon_pid = 0;
+	}
+	if (st->mountpoint[0]) {
+		for (int i = 0; i < 200 && rmdir(st->mountpoint) < 0 && errno == EBUSY; i++) {
+			if (i == 100)
+				umount2(st->mountpoint, MNT_DETACH); /* auto_unmount should have done it */
+			usleep(10000);
+		}
+		st->mountpoint[0] = '\0';
+	}
 	json_decref(st->info);
 	st->info = NULL;
 }

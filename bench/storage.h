@@ -24,6 +24,10 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
  * faults; records how many bytes stayed resident. */
 int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *resident_bytes, char *err,
 		       size_t errlen);
+/* slowfs: its .stats (NULL for other storage), and a counter reset. */
+json_t *storage_slowfs_stats(const struct storage *st);
+int storage_slowfs_reset(const struct storage *st);
+/* Stop the slowfs daemon (it unmounts), remove the mount point. */
 void storage_teardown(struct storage *st);
 
 #endif

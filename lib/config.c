@@ -90,6 +90,28 @@ const struct config_option config_options[] = {
 	    "dir: plain files in storage.path; slowfs: a FUSE file system of synthetic files"),
 	OPT("storage.path", CONFIG_STRING, storage.path, 0, 0, "\"/var/tmp/faultline\"", NULL,
 	    "dir: where the files are created once and reused"),
+	OPT("storage.slowfs.latency_ns", CONFIG_INT, storage.slowfs.latency_ns, 0, 60e9, "1000000", NULL,
+	    "slowfs: fixed service latency per read request (the median with lognormal jitter)"),
+	OPT("storage.slowfs.jitter", CONFIG_ENUM, storage.slowfs.jitter, 0, 0, "\"none\"",
+	    "none|uniform|exponential|lognormal", "slowfs: distribution of extra latency per request"),
+	OPT("storage.slowfs.jitter_ns", CONFIG_INT, storage.slowfs.jitter_ns, 0, 60e9, "0", NULL,
+	    "slowfs: uniform: extra latency in [0, N]; exponential: mean extra latency"),
+	OPT("storage.slowfs.p99_ns", CONFIG_INT, storage.slowfs.p99_ns, 0, 60e9, "0", NULL,
+	    "slowfs: lognormal: p99 of the total latency"),
+	OPT("storage.slowfs.bandwidth_bytes_per_s", CONFIG_SIZE, storage.slowfs.bandwidth_bytes_per_s, 0, 1024 * GiB,
+	    "0", NULL, "slowfs: cap on bytes served per second; 0 = none"),
+	OPT("storage.slowfs.max_inflight", CONFIG_INT, storage.slowfs.max_inflight, 1, 4096, "64", NULL,
+	    "slowfs: read requests in service at once (the rest queue)"),
+	OPT("storage.slowfs.max_request_bytes", CONFIG_SIZE, storage.slowfs.max_request_bytes, 4096,
+	    1024.0 * 1024, "\"128K\"", NULL, "slowfs: largest read request (FUSE max_read)"),
+
+	OPT("pressure.mode", CONFIG_ENUM, pressure.mode, 0, 0, "\"auto\"", "auto|off|emulate",
+	    "memory pressure: auto = memory.max when the memory controller is usable, else the evictor "
+	    "when the scenario sets a memory limit; emulate = always the evictor; off = never the evictor"),
+	OPT("pressure.evict_bytes_per_s", CONFIG_SIZE, pressure.evict_bytes_per_s, 4096, 1024 * TiB, "\"256M\"",
+	    NULL, "evictor: file bytes dropped from the page cache per second (posix_fadvise DONTNEED)"),
+	OPT("pressure.chunk_bytes", CONFIG_SIZE, pressure.chunk_bytes, 4096, 1024.0 * 1024 * 1024, "\"2M\"", NULL,
+	    "evictor: bytes dropped per call, at a random offset of a random file"),
 };
 
 const size_t config_option_count = FL_ARRAY_SIZE(config_options);
@@ -493,6 +515,14 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 				   "more fault threads (%lld) than pages in the files (%llu): every thread needs a slice",
 				   (long long)c->victim.fault_threads,
 				   (unsigned long long)(c->victim.file_count * (c->victim.file_size_bytes / 4096)));
+	if (c->storage.slowfs.jitter_ns && c->storage.slowfs.jitter != 1 && c->storage.slowfs.jitter != 2)
+		return config_fail(&x, "storage.slowfs.jitter_ns", NULL,
+				   "needs storage.slowfs.jitter uniform or exponential (value %lld)",
+				   (long long)c->storage.slowfs.jitter_ns);
+	if (c->storage.slowfs.jitter == 3 && c->storage.slowfs.p99_ns <= c->storage.slowfs.latency_ns)
+		return config_fail(&x, "storage.slowfs.p99_ns", NULL,
+				   "lognormal jitter needs p99_ns above latency_ns (value %lld)",
+				   (long long)c->storage.slowfs.p99_ns);
 	if (c->storage.type == STORAGE_DIR && (!c->storage.path || c->storage.path[0] != '/'))
 		return config_fail(&x, "storage.path", NULL, "must be an absolute path (value \"%s\")",
 				   c->storage.path ? c->storage.path : "");

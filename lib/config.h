@@ -24,6 +24,7 @@ enum {
 	PROCFILE_NUMA_MAPS, PROCFILE_STATUS, PROCFILE_STATM, PROCFILE_COUNT
 };
 enum config_storage { STORAGE_DIR, STORAGE_SLOWFS };
+enum config_pressure { PRESSURE_AUTO, PRESSURE_OFF, PRESSURE_EMULATE };
 
 struct config {
 	char *name;
@@ -76,7 +77,21 @@ struct config {
 	struct {
 		int type;
 		char *path;
+		struct {
+			int64_t latency_ns;
+			int jitter;
+			int64_t jitter_ns;
+			int64_t p99_ns;
+			uint64_t bandwidth_bytes_per_s;
+			int64_t max_inflight;
+			uint64_t max_request_bytes;
+		} slowfs;
 	} storage;
+	struct {
+		int mode;
+		uint64_t evict_bytes_per_s;
+		uint64_t chunk_bytes;
+	} pressure;
 };
 
 enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET };

@@ -126,4 +126,71 @@ for s in bench/scenarios/*.json; do
 		fail "scenario_$name" "exit status $?: $(tail -2 "$tmp/s-$name.out" | tr '\n' ' ')"
 	fi
 done
+# 7. slowfs: slow, oversized storage; emulated memory pressure
+if [ ! -w /dev/fuse ] || [ ! -x "$BUILD/fl-slowfs" ]; then
+	skip slowfs_thrash "no /dev/fuse or no $BUILD/fl-slowfs"
+	skip slowfs_inversion "no /dev/fuse or no $BUILD/fl-slowfs"
+	skip slowfs_runner_sigkill "no /dev/fuse or no $BUILD/fl-slowfs"
+else
+	mkdir -p "$tmp/t7"
+	if "$FL" run bench/scenarios/thrash.json --duration 4 --iterations 1 --quiet --out "$tmp/t7" \
+		--set storage.type=slowfs --set victim.files.count=4 --set victim.files.size_bytes=1G \
+		--set victim.fault_threads=64 --set pressure.mode=emulate >"$tmp/t7.out" 2>&1; then
+		f=$(ls "$tmp"/t7/*.json | head -1)
+		amp=$(jqr "$f" '.iterations[0].slowfs.read_amplification')
+		ref=$(jqr "$f" '.iterations[0].probes.vmstat.delta.workingset_refault_file')
+		mode=$(jqr "$f" .pressure.mode)
+		if awk -v a="$amp" 'BEGIN { exit !(a > 1) }' && [ "$ref" -gt 0 ] && [ "$mode" = emulated ]; then
+			pass slowfs_thrash
+		else
+			fail slowfs_thrash "read amplification $amp (want > 1), workingset_refault_file $ref (want > 0), pressure $mode"
+		fi
+	else
+		fail slowfs_thrash "exit status $?: $(tail -3 "$tmp/t7.out" | tr '\n' ' ')"
+	fi
+	mkdir -p "$tmp/t8"
+	lat=2000000
+	if "$FL" run bench/scenarios/inversion.json --duration 3 --iterations 1 --quiet --out "$tmp/t8" \
+		--set storage.type=slowfs --set storage.slowfs.latency_ns=$lat --set victim.files.size_bytes=256M \
+		>"$tmp/t8.out" 2>&1; then
+		f=$(ls "$tmp"/t8/*.json | head -1)
+		p50=$(jqr "$f" '.summary.roles.fault.histograms.major.p50_ns')
+		n=$(jqr "$f" '.summary.roles.fault.histograms.major.count')
+		awk -v p="$p50" -v l=$lat 'BEGIN { exit !(p >= l) }' && [ "$n" -gt 0 ] && pass slowfs_inversion ||
+			fail slowfs_inversion "major fault p50 $p50 ns over $n faults, want >= the storage latency $lat ns"
+	else
+		fail slowfs_inversion "exit status $?: $(tail -3 "$tmp/t8.out" | tr '\n' ' ')"
+	fi
+	# SIGKILL of the runner: the workloads and the daemon die with it and no mount stays
+	mkdir -p "$tmp/t9"
+	"$FL" run bench/scenarios/smoke.json --duration 60 --quiet --out "$tmp/t9" --set storage.type=slowfs \
+		--set victim.files.size_bytes=64M >"$tmp/t9.out" 2>&1 &
+	bg=$!
+	for _ in $(seq 100); do grep -q "faultline-slowfs" /proc/mounts && break; sleep 0.1; done
+	sleep 1
+	kids=$(pgrep -P "$bg" | tr '\n' ' ')
+	kill -KILL "$bg"; wait "$bg" 2>/dev/null; killed=$bg; bg=""
+	gone=0
+	for _ in $(seq 50); do
+		grep -q "faultline-slowfs" /proc/mounts || { gone=1; break; }
+		sleep 0.1
+	done
+	alive=""
+	for k in $kids; do # dying takes a moment; a zombie waiting for init counts as gone
+		for _ in $(seq 50); do
+			st=$(ps -o stat= -p "$k" 2>/dev/null)
+			[ -z "$st" ] || [ "${st#Z}" != "$st" ] && break
+			sleep 0.1
+		done
+		st=$(ps -o stat= -p "$k" 2>/dev/null)
+		[ -n "$st" ] && [ "${st#Z}" = "$st" ] && alive="$alive $k"
+	done
+	if [ "$gone" = 1 ] && [ -z "$alive" ] && [ -n "$kids" ]; then pass slowfs_runner_sigkill
+	else fail slowfs_runner_sigkill "mount gone: $gone; children ($kids) still alive:$alive"; fi
+	# what a SIGKILLed runner cannot remove itself: its (empty) groups and mount point
+	for g in "$cg_root"/faultline-"$killed"-*; do
+		[ -d "$g" ] && rmdir "$g"/victim "$g"/protected "$g" 2>/dev/null
+	done
+	rmdir /tmp/faultline-slowfs-* 2>/dev/null
+fi
 exit $failed

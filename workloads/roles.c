@@ -3,11 +3,12 @@
 #include "role.h"
 #include "util.h"
 
-extern const struct role fault_role, writer_role, procread_role, psscan_role;
+extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role;
 
 const struct role *const roles[] = {
 	&fault_role,    /* victim: touch pages of mapped files, time each first touch */
 	&writer_role,   /* victim: mmap/munmap/mprotect/madvise in the same mm */
+	&evictor_role,  /* victim: emulated memory pressure (page cache drops) */
 	&procread_role, /* observer: read /proc/<victim>/{cmdline,environ,maps,...} */
 	&psscan_role,   /* observer: read every /proc/<pid>/cmdline, like ps */
 };

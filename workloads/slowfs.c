@@ -39,6 +39,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -48,7 +49,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -893,8 +893,7 @@ static void slowfs_fill(uint64_t file, uint64_t off, char *buf, size_t len)
 static void slowfs_read_data(fuse_req_t req, struct slowfs *fs, uint64_t file, size_t size,
 			     off_t offset)
 {
-	uint64_t arrive_ns = slowfs_now_ns();
-	uint64_t off = (uint64_t)offset, n = 0, deadline_ns, done_ns;
+	uint64_t off = (uint64_t)offset, n = 0, arrive_ns, deadline_ns, done_ns;
 	struct slowfs_admission adm;
 	bool admitted = false, cut_short;
 	char *buf;
@@ -910,6 +909,7 @@ static void slowfs_read_data(fuse_req_t req, struct slowfs *fs, uint64_t file, s
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	arrive_ns = slowfs_now_ns();
 	if (slowfs_admit(fs, req, n, &adm) == 0) {
 		admitted = true;
 		deadline_ns = adm.transfer_ns +
@@ -1762,10 +1762,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, SLOWFS_NAME ": fuse_loop_cfg_create: %s\n", strerror(ENOMEM));
 		goto exit;
 	}
-	/* one thread per in-flight request, plus spares for metadata and
-	 * .stats/.control so they are not stuck behind queued reads */
+	/* a thread per request in service or queued, up to the in-flight
+	 * capacity plus a few, so that lookups and .stats/.control usually find
+	 * a free thread; beyond that, requests wait in the kernel's queue */
 	fuse_loop_cfg_set_max_threads(loop, (unsigned)(fs.inflight_capacity + SLOWFS_SPARE_WORKERS));
-	errno = 0;
 	ret = fuse_session_loop_mt(fs.se, loop);
 	if (ret < 0) {
 		fprintf(stderr, SLOWFS_NAME ": fuse_session_loop_mt on '%s': %s\n",

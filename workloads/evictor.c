@@ -1,0 +1,95 @@
+/* evictor: memory pressure where no memory controller can make it.  A
+ * thread in the victim process drops chunks of the files from the page cache
+ * at a set rate with posix_fadvise(POSIX_FADV_DONTNEED), at random offsets.
+ * This takes no mmap_lock: it works on the files, not on the victim's
+ * address space, so it does not add lock traffic the kernel's own reclaim
+ * would not.  Pages still mapped are skipped by the kernel; the fault
+ * threads zap their PTEs after every pass (pass_end=dontneed), so most pages
+ * are unmapped most of the time and the next touch is a major fault, as
+ * after reclaim.  Recorded in results as pressure "emulated". */
+#define _GNU_SOURCE
+#include "role.h"
+#include "util.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EVICTOR_HIST_FADVISE, EVICTOR_NHIST };
+enum { EVICTOR_CALLS, EVICTOR_BYTES, EVICTOR_ERRORS };
+static const char *const evictor_hist_names[EVICTOR_NHIST] = { "fadvise" };
+static const char *const evictor_counter_names[] = { "calls", "bytes_dropped_requested", "errors", NULL };
+
+static int64_t evictor_threads(const struct config *cfg)
+{
+	return cfg->pressure.mode == PRESSURE_EMULATE ? 1 : 0;
+}
+
+static void *evictor_run(void *arg)
+{
+	struct role_thread *t = arg;
+	struct workload *w = t->w;
+	const struct config *cfg = w->cfg;
+	struct arena_slot *slot = t->slot;
+	uint64_t chunk = cfg->pressure.chunk_bytes, size = cfg->victim.file_size_bytes;
+	uint64_t period = (uint64_t)(1e9 * (double)chunk / (double)cfg->pressure.evict_bytes_per_s), next;
+	int *fds = calloc((size_t)cfg->victim.file_count, sizeof(int));
+	struct pattern_rng rng;
+
+	if (chunk > size)
+		chunk = size;
+	pattern_rng_seed(&rng, (uint64_t)cfg->seed, 0x3000000ull + t->index);
+	for (int64_t i = 0; fds && i < cfg->victim.file_count; i++) {
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)i);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			fprintf(stderr, "faultline: evictor: open %s: %s\n", path, strerror(errno));
+	}
+	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
+	arena_wait_start(w->arena);
+	next = util_now_ns();
+	while (fds && arena_phase(w->arena) != ARENA_STOP) {
+		uint64_t file = pattern_rng_below(&rng, (uint64_t)cfg->victim.file_count);
+		uint64_t off = pattern_rng_below(&rng, (size - chunk) / 4096 + 1) * 4096, t0, t1;
+		bool measuring;
+		int r;
+
+		role_pace(&next, period);
+		measuring = arena_phase(w->arena) == ARENA_MEASURE;
+		t0 = util_now_ns();
+		r = fds[file] >= 0 ? posix_fadvise(fds[file], (off_t)off, (off_t)chunk, POSIX_FADV_DONTNEED) : EBADF;
+		t1 = util_now_ns();
+		if (!measuring)
+			continue;
+		if (r) {
+			arena_count(slot, EVICTOR_ERRORS, 1);
+			continue;
+		}
+		hist_record(&slot->hist[EVICTOR_HIST_FADVISE], t1 - t0);
+		arena_count(slot, EVICTOR_CALLS, 1);
+		arena_count(slot, EVICTOR_BYTES, chunk);
+	}
+	for (int64_t i = 0; fds && i < cfg->victim.file_count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+const struct role evictor_role = {
+	.name = "evictor",
+	.process = PROCESS_VICTIM,
+	.threads = evictor_threads,
+	.nhist = EVICTOR_NHIST,
+	.hist_names = evictor_hist_names,
+	.counter_names = evictor_counter_names,
+	.setup = NULL,
+	.run = evictor_run,
+};
