@@ -43,15 +43,23 @@ $(BUILD)/slowfs_reader: tests/slowfs_reader.c lib/pattern.c lib/pattern.h
 $(BUILD)/test_%: tests/test_%.c tests/check.h $(CORE_OBJ)
 	$(CC) $(CFLAGS) -Itests $< $(CORE_OBJ) -o $@ $(LDFLAGS) $(LDLIBS)
 
-test: all
-	tests/run-tests.sh $(BUILD)
+# every test: unit and system tests on $(BUILD), then the unit tests again
+# as built under ASan+UBSan, with one closing line for all of them
+test: all asan-build
+	tests/run-tests.sh $(BUILD) all build-asan
 
 unit: $(UNIT_TESTS)
 	tests/run-tests.sh $(BUILD) unit
 
+unit-build: $(UNIT_TESTS)
+
+SANITIZE := EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
+asan-build:
+	$(MAKE) BUILD=build-asan $(SANITIZE) unit-build
+
 sanitize:
-	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" unit
+	$(MAKE) BUILD=build-asan $(SANITIZE) unit
 
 bench: $(BUILD)/faultline
 	tests/bench.sh $(BUILD)
@@ -61,4 +69,4 @@ bench: $(BUILD)/faultline
 clean:
 	rm -rf build build-asan
 
-.PHONY: all test unit sanitize bench clean
+.PHONY: all test unit unit-build asan-build sanitize bench clean

@@ -94,8 +94,6 @@ test)
 	need_packages "${TEST_PACKAGES[@]}"
 	build
 	make -s BUILD="$BUILD" test
-	log "unit tests again under ASan+UBSan"
-	make -s sanitize
 	;;
 bench)
 	need_packages jq

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Run every test: the unit-test programs (build/test_*), then the system
-# tests (tests/sys_*.sh), then (unless "unit" is given) the slowfs tests.
+# Run every test: the unit-test programs (BUILD/test_*), then (unless WHAT
+# is "unit") the system tests (tests/sys_*.sh, tests/test_slowfs.sh), then
+# the unit-test programs of each further build directory (e.g. the ASan
+# build).  usage: tests/run-tests.sh BUILD [all|unit] [MORE_BUILD_DIRS...]
 # Each prints PASS/FAIL/SKIP lines; this script adds them up and closes
 # with "N passed, N failed, N skipped".
 set -u
 BUILD=${1:-build}
 WHAT=${2:-all}
+shift 2 2>/dev/null || shift $#
+MORE=("$@")
 cd "$(dirname "$0")/.."
 passed=0 failed=0 skipped=0
 log=$(mktemp /tmp/faultline-tests.XXXXXX)
@@ -35,5 +39,11 @@ if [ "$WHAT" != unit ]; then
 		run "$(basename "$t")" env BUILD="$BUILD" bash "$t"
 	done
 fi
+for dir in "${MORE[@]}"; do
+	for t in "$dir"/test_*; do
+		[ -x "$t" ] || continue
+		run "$(basename "$t") ($dir)" "$t"
+	done
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
