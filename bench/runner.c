@@ -740,6 +740,8 @@ static void runner_print_summary(struct run *r, const char *result_path)
 		       (long long)json_integer_value(json_object_get(vm, "pgmajfault")),
 		       (long long)json_integer_value(json_object_get(vm, "workingset_refault_file")));
 		printf("  isolation: %s (%s)\n", r->cg.isolation, r->cg.reason);
+		if (r->pressure)
+			printf("  memory pressure: %s\n", json_string_value(json_object_get(r->pressure, "mode")));
 	}
 	if (result_path)
 		printf("result: %s\n", result_path);

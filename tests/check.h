@@ -7,6 +7,7 @@
 #define FL_CHECK_H
 
 #define _GNU_SOURCE
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,32 @@ static inline const char *check_fmt(const char *fmt, ...)
 	va_end(ap);
 	return buf;
 }
+
+/* CHECK_TMPDIR("/tmp/name.XXXXXX"): a directory `root` made before the tests
+ * run and removed by the parent process at exit, so a failing test (which
+ * _exits) leaves nothing behind. */
+static inline int check_remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(p);
+	return 0;
+}
+
+#define CHECK_TMPDIR(template)                                                   \
+	static char root[] = template;                                           \
+	__attribute__((constructor)) static void check_make_root(void)           \
+	{                                                                        \
+		if (!mkdtemp(root)) {                                            \
+			perror("mkdtemp " template);                             \
+			exit(3);                                                 \
+		}                                                                \
+	}                                                                        \
+	__attribute__((destructor)) static void check_remove_root(void)          \
+	{                                                                        \
+		nftw(root, check_remove_entry, 16, FTW_DEPTH | FTW_PHYS);        \
+	}
 
 int main(int argc, char **argv)
 {

@@ -11,29 +11,7 @@
 
 /* Scenario files go into directories under root; the parent process removes
  * root at exit, so a failing test (which _exits) leaves nothing behind. */
-static char root[] = "/tmp/fl-test-config.XXXXXX";
-
-__attribute__((constructor)) static void make_root(void)
-{
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
-		exit(3);
-	}
-}
-
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
-__attribute__((destructor)) static void remove_root(void)
-{
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+CHECK_TMPDIR("/tmp/fl-test-config.XXXXXX")
 
 /* Write text to a fresh file NAME in a fresh directory under root; path gets
  * the file's path.  remove_scenario() deletes both. */

@@ -13,30 +13,8 @@
 
 /* Every test works in its own directory under root; the parent process
  * removes root at exit, so a failing test (which _exits) leaves nothing. */
-static char root[] = "/tmp/fl-test-results.XXXXXX";
+CHECK_TMPDIR("/tmp/fl-test-results.XXXXXX")
 static char tmpdir[sizeof(root) + 16];
-
-__attribute__((constructor)) static void make_root(void)
-{
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
-		exit(3);
-	}
-}
-
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
-__attribute__((destructor)) static void remove_root(void)
-{
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void make_tmpdir(void)
 {
