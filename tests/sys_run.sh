@@ -121,7 +121,10 @@ for s in bench/scenarios/*.json; do
 	if "$FL" run "$s" --duration 2 --iterations 1 --out "$tmp/s-$name" "${SHORT[@]}" \
 		--set victim.fault_threads=16 >"$tmp/s-$name.out" 2>&1; then
 		f=$(ls "$tmp/s-$name"/*.json | head -1)
-		[ "$(jqr "$f" .status)" = ok ] && pass "scenario_$name" || fail "scenario_$name" "status $(jqr "$f" .status)"
+		m=$(jqr "$f" '.iterations[0].measured_s')
+		if [ "$(jqr "$f" .status)" != ok ]; then fail "scenario_$name" "status $(jqr "$f" .status)"
+		elif ! awk -v m="$m" 'BEGIN { exit !(m >= 1.8) }'; then fail "scenario_$name" "measured only $m s of 2"
+		else pass "scenario_$name"; fi
 	else
 		fail "scenario_$name" "exit status $?: $(tail -2 "$tmp/s-$name.out" | tr '\n' ' ')"
 	fi
