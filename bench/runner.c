@@ -245,6 +245,15 @@ static bool runner_reap(struct child *c, bool block)
 	return c->reaped;
 }
 
+/* Has a started child exited? */
+static bool runner_died(struct child *kids, int nkids)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid > 0 && runner_reap(&kids[i], false))
+			return true;
+	return false;
+}
+
 /* Wait until every child has exited, up to timeout_ms; then kill what is
  * left (their samples are safe in the arena).  True when it had to kill. */
 static bool runner_stop_children(struct run *r, struct child *kids, int nkids, int timeout_ms)
@@ -482,7 +491,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	char (*reasons)[256] = calloc(probe_count, 256), err[1024] = "";
 	uint64_t resident = 0, t_measure = 0, t_end = 0, oom_before = 0;
 	int config_fd = -1;
-	bool killed = false;
+	bool killed = false, died_early = false;
 	uint64_t t_setup = 0;
 	const char *it_status = "ok";
 	char it_reason[1024] = "";
@@ -548,7 +557,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 			arena_set_phase(&arena, ARENA_WARMUP);
 			while (!stopped && util_now_ns() - start < (uint64_t)(r->cfg.warmup_s * 1e9)) {
 				usleep(20000);
-				stopped = runner_must_stop(r) || runner_reap(&kids[0], false);
+				stopped = runner_must_stop(r) || runner_died(kids, 2);
 			}
 		}
 		t_measure = util_now_ns();
@@ -562,8 +571,10 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 				break;
 			if (runner_must_stop(r))
 				break;
-			if (runner_reap(&kids[0], false) || runner_reap(&kids[1], false))
+			if (runner_died(kids, 2)) {
+				died_early = true;
 				break; /* a workload died mid-run: judged below */
+			}
 			if (now >= next_sample) {
 				runner_series_sample(&s, &ctx, present, (double)(now - t_measure) / 1e9);
 				runner_progress(r, iter, (double)(now - t_measure) / 1e9, s.prev[0]);
@@ -598,7 +609,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 		}
 		json_object_set_new(it, i == 0 ? "victim_exit" : "observer_exit", json_string(how));
 		json_object_set_new(it, i == 0 ? "victim_pid" : "observer_pid", json_integer(kids[i].pid));
-		if (WIFEXITED(kids[i].status) && WEXITSTATUS(kids[i].status) == 0)
+		if (WIFEXITED(kids[i].status) && WEXITSTATUS(kids[i].status) == 0 && !died_early)
 			continue;
 		if (strcmp(it_status, "ok") == 0 && strcmp(r->status, "ok") == 0) {
 			uint64_t oom_after = oom_before;
