@@ -84,6 +84,19 @@ ls -a "$tmp/r2" "$tmp/data" | grep -q 'tmp-' && why="$why temporary files left;"
 grep -q "faultline-.*slowfs\|faultline" /proc/mounts && why="$why a mount left;"
 [ -z "$why" ] && pass sigint_cleans_up || fail sigint_cleans_up "$why"
 
+# 2b. the run's watchdog: status timeout, exit 1, nothing left behind
+mkdir -p "$tmp/r2b"
+"$FL" run bench/scenarios/smoke.json --duration 30 --timeout 4 --out "$tmp/r2b" "${SHORT[@]}" >"$tmp/r2b.out" 2>&1; rc=$?
+f=$(ls "$tmp"/r2b/*.json 2>/dev/null | head -1)
+why=""
+[ "$rc" -eq 1 ] || why="$why exit status $rc;"
+[ -n "$f" ] && [ "$(jqr "$f" .status)" = timeout ] || why="$why status $( [ -n "$f" ] && jqr "$f" .status);"
+[ -n "$f" ] && for pid in $(jqr "$f" '.iterations[] | .victim_pid, .observer_pid | select(. != null)'); do
+	kill -0 "$pid" 2>/dev/null && why="$why workload pid $pid still alive;"
+done
+[ -n "$cg_root" ] && find "$cg_root" -maxdepth 1 -name 'faultline-*' | grep -q . && why="$why cgroups left;"
+[ -z "$why" ] && pass timeout_watchdog || fail timeout_watchdog "$why"
+
 # 3. a bad scenario exits 2 and creates nothing
 printf '{\n  "name": "bad",\n  "victim": { "fault_threads": -3 },\n  "storage": { "path": "%s" }\n}\n' \
 	"$tmp/never" >"$tmp/bad.json"
