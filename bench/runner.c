@@ -245,6 +245,15 @@ static bool runner_reap(struct child *c, bool block)
 	return c->reaped;
 }
 
+/* Does any role of this process have threads in this scenario? */
+static bool runner_process_has_threads(const struct config *cfg, unsigned process)
+{
+	for (unsigned ri = 0; ri < role_count; ri++)
+		if (roles[ri]->process == process && roles[ri]->threads(cfg) > 0)
+			return true;
+	return false;
+}
+
 /* Has a started child exited? */
 static bool runner_died(struct child *kids, int nkids)
 {
@@ -539,7 +548,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	kids[0].pid = runner_spawn(r, "victim", CGV2_VICTIM, config_fd, arena.fd, 0, err, sizeof(err));
 	if (kids[0].pid < 0 || runner_wait_ready(r, &arena, 0, &kids[0], err, sizeof(err)) < 0)
 		goto fail;
-	if (r->cfg.observer.threads > 0 || r->cfg.observer.ps_scan) {
+	if (runner_process_has_threads(&r->cfg, PROCESS_OBSERVER)) {
 		kids[1].pid = runner_spawn(r, "observer", CGV2_PROTECTED, config_fd, arena.fd, kids[0].pid, err,
 					   sizeof(err));
 		if (kids[1].pid < 0 || runner_wait_ready(r, &arena, 1, &kids[1], err, sizeof(err)) < 0)

@@ -70,6 +70,14 @@ const struct config_option config_options[] = {
 	    "also scan every /proc/<pid>/cmdline like ps (one more thread)"),
 	OPT("observer.ps_rate_per_s", CONFIG_DOUBLE, observer.ps_rate_per_s, 0, 1000, "1", NULL,
 	    "ps scans per second; 0 = back to back"),
+	OPT("observer.gup_threads", CONFIG_INT, observer.gup_threads, 0, 256, "0", NULL,
+	    "threads reading the victim's file mappings from outside (get_user_pages on the victim's mm)"),
+	OPT("observer.gup_methods", CONFIG_SET, observer.gup_methods, 0, 0, "[\"process_vm_readv\", \"proc_mem\"]",
+	    "process_vm_readv|proc_mem", "how the gup threads read: process_vm_readv, pread of /proc/<victim>/mem"),
+	OPT("observer.gup_rate_per_s", CONFIG_DOUBLE, observer.gup_rate_per_s, 0, 1e6, "100", NULL,
+	    "reads per second per gup thread; 0 = back to back"),
+	OPT("observer.gup_bytes", CONFIG_SIZE, observer.gup_bytes, 1, 1024.0 * 1024, "4096", NULL,
+	    "bytes per gup read, at a random page of a random file mapping"),
 
 	OPT("cgroup.victim.memory_max_bytes", CONFIG_SIZE, cg_victim.memory_max_bytes, 0, 1024 * TiB, "0", NULL,
 	    "memory.max of the victim group; 0 = no limit"),
@@ -505,6 +513,8 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	if (c->victim.fault_threads == 0 && c->victim.writer_threads == 0)
 		return config_fail(&x, "victim.fault_threads", NULL,
 				   "the victim needs at least one fault or writer thread (both are 0)");
+	if (c->observer.gup_threads > 0 && c->observer.gup_methods == 0)
+		return config_fail(&x, "observer.gup_methods", NULL, "gup threads need at least one method");
 	if (c->victim.writer_threads > 0 && c->victim.writer.ops == 0)
 		return config_fail(&x, "victim.writer.ops", NULL, "writer threads need at least one operation");
 	if (c->victim.file_size_bytes % 4096 != 0)

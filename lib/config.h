@@ -24,6 +24,8 @@ enum {
 	PROCFILE_NUMA_MAPS, PROCFILE_STATUS, PROCFILE_STATM, PROCFILE_COUNT
 };
 enum config_storage { STORAGE_DIR, STORAGE_SLOWFS };
+/* bits of observer.gup_methods */
+enum { GUP_PROCESS_VM_READV = 1u << 0, GUP_PROC_MEM = 1u << 1 };
 enum config_pressure { PRESSURE_AUTO, PRESSURE_OFF, PRESSURE_EMULATE };
 
 struct config {
@@ -62,6 +64,10 @@ struct config {
 		double rate_per_s;
 		bool ps_scan;
 		double ps_rate_per_s;
+		int64_t gup_threads;
+		uint32_t gup_methods;
+		double gup_rate_per_s;
+		uint64_t gup_bytes;
 	} observer;
 	struct {
 		uint64_t memory_max_bytes;

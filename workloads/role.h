@@ -27,6 +27,9 @@ struct workload {
 	uint64_t total_pages;
 	int prot;               /* protection of the file mappings */
 	struct pattern_zipf zipf; /* zipf over the smallest slice */
+	/* observer: the victim's file mappings, from /proc/<victim>/maps */
+	uint64_t *gup_start, *gup_len;
+	size_t gup_n;
 };
 
 struct role_thread {

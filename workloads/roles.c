@@ -3,7 +3,8 @@
 #include "role.h"
 #include "util.h"
 
-extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role;
+extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role,
+	gup_role;
 
 const struct role *const roles[] = {
 	&fault_role,    /* victim: touch pages of mapped files, time each first touch */
@@ -11,6 +12,7 @@ const struct role *const roles[] = {
 	&evictor_role,  /* victim: emulated memory pressure (page cache drops) */
 	&procread_role, /* observer: read /proc/<victim>/{cmdline,environ,maps,...} */
 	&psscan_role,   /* observer: read every /proc/<pid>/cmdline, like ps */
+	&gup_role,      /* observer: process_vm_readv and /proc/<victim>/mem into file mappings */
 };
 
 const unsigned role_count = FL_ARRAY_SIZE(roles);

@@ -232,6 +232,8 @@ out:
 				munmap(w.maps[i], cfg.victim.file_size_bytes);
 		free(w.maps);
 	}
+	free(w.gup_start);
+	free(w.gup_len);
 	arena_close(&arena);
 	config_free(&cfg);
 	return ret;
