@@ -941,6 +941,13 @@ int runner_main(int argc, char **argv)
 				       "memory_max_bytes", (json_int_t)r.cfg.cg_victim.memory_max_bytes,
 				       "evict_bytes_per_s", (json_int_t)r.cfg.pressure.evict_bytes_per_s,
 				       "chunk_bytes", (json_int_t)r.cfg.pressure.chunk_bytes);
+		{
+			json_t *resolved = config_to_json(&r.cfg);
+
+			json_object_set(r.pressure, "methods",
+					json_object_get(json_object_get(resolved, "pressure"), "methods"));
+			json_decref(resolved);
+		}
 		if (!r.quiet)
 			fprintf(stderr, "faultline: memory pressure: %s\n", how);
 	}

@@ -120,6 +120,10 @@ const struct config_option config_options[] = {
 	    NULL, "evictor: file bytes dropped from the page cache per second (posix_fadvise DONTNEED)"),
 	OPT("pressure.chunk_bytes", CONFIG_SIZE, pressure.chunk_bytes, 4096, 1024.0 * 1024 * 1024, "\"2M\"", NULL,
 	    "evictor: bytes dropped per call, at a random offset of a random file"),
+	OPT("pressure.methods", CONFIG_SET, pressure.methods, 0, 0, "[\"fadvise\", \"pageout\"]", "fadvise|pageout",
+	    "evictor: fadvise = posix_fadvise(DONTNEED) on the file range (no mmap_lock; unmapped pages, "
+	    "dropped without a shadow entry); pageout = madvise(MADV_PAGEOUT) on the victim's mapping of it "
+	    "(reclaim: mapped pages, shadow entries, so refaults are counted; takes mmap_lock for reading)"),
 };
 
 const size_t config_option_count = FL_ARRAY_SIZE(config_options);
@@ -513,6 +517,8 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	if (c->victim.fault_threads == 0 && c->victim.writer_threads == 0)
 		return config_fail(&x, "victim.fault_threads", NULL,
 				   "the victim needs at least one fault or writer thread (both are 0)");
+	if (c->pressure.mode == PRESSURE_EMULATE && c->pressure.methods == 0)
+		return config_fail(&x, "pressure.methods", NULL, "the evictor needs at least one method");
 	if (c->observer.gup_threads > 0 && c->observer.gup_methods == 0)
 		return config_fail(&x, "observer.gup_methods", NULL, "gup threads need at least one method");
 	if (c->victim.writer_threads > 0 && c->victim.writer.ops == 0)

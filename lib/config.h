@@ -24,6 +24,8 @@ enum {
 	PROCFILE_NUMA_MAPS, PROCFILE_STATUS, PROCFILE_STATM, PROCFILE_COUNT
 };
 enum config_storage { STORAGE_DIR, STORAGE_SLOWFS };
+/* bits of pressure.methods */
+enum { EVICT_FADVISE = 1u << 0, EVICT_PAGEOUT = 1u << 1 };
 /* bits of observer.gup_methods */
 enum { GUP_PROCESS_VM_READV = 1u << 0, GUP_PROC_MEM = 1u << 1 };
 enum config_pressure { PRESSURE_AUTO, PRESSURE_OFF, PRESSURE_EMULATE };
@@ -97,6 +99,7 @@ struct config {
 		int mode;
 		uint64_t evict_bytes_per_s;
 		uint64_t chunk_bytes;
+		uint32_t methods;
 	} pressure;
 };
 

@@ -1,12 +1,16 @@
 /* evictor: memory pressure where no memory controller can make it.  A
- * thread in the victim process drops chunks of the files from the page cache
- * at a set rate with posix_fadvise(POSIX_FADV_DONTNEED), at random offsets.
- * This takes no mmap_lock: it works on the files, not on the victim's
- * address space, so it does not add lock traffic the kernel's own reclaim
- * would not.  Pages still mapped are skipped by the kernel; the fault
- * threads zap their PTEs after every pass (pass_end=dontneed), so most pages
- * are unmapped most of the time and the next touch is a major fault, as
- * after reclaim.  Recorded in results as pressure "emulated". */
+ * thread in the victim process evicts a chunk of a random file at a random
+ * offset, at a set rate, by one or both methods (pressure.methods):
+ *  - fadvise: posix_fadvise(POSIX_FADV_DONTNEED) on the file range.  No
+ *    mmap_lock; drops the pages nobody maps (the fault threads zap their
+ *    PTEs after every pass) but, unlike reclaim, leaves no shadow entry, so
+ *    the next read is a major fault the kernel does not count as a refault.
+ *  - pageout: madvise(MADV_PAGEOUT) on the victim's mapping of that range:
+ *    the reclaim path proper (pages mapped at the time are unmapped and
+ *    freed with shadow entries, so re-reads count in workingset_refault_*),
+ *    at the price of an mmap_lock read acquisition per call, which real
+ *    reclaim does not take.
+ * Recorded in results as pressure "emulated", with the methods. */
 #define _GNU_SOURCE
 #include "role.h"
 #include "util.h"
@@ -17,11 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-enum { EVICTOR_HIST_FADVISE, EVICTOR_NHIST };
+enum { EVICTOR_HIST_FADVISE, EVICTOR_HIST_PAGEOUT, EVICTOR_NHIST };
 enum { EVICTOR_CALLS, EVICTOR_BYTES, EVICTOR_ERRORS };
-static const char *const evictor_hist_names[EVICTOR_NHIST] = { "fadvise" };
+static const char *const evictor_hist_names[EVICTOR_NHIST] = { "fadvise", "pageout" };
 static const char *const evictor_counter_names[] = { "calls", "bytes_dropped_requested", "errors", NULL };
 
 static int64_t evictor_threads(const struct config *cfg)
@@ -62,16 +67,28 @@ static void *evictor_run(void *arg)
 
 		role_pace(&next, period);
 		measuring = arena_phase(w->arena) == ARENA_MEASURE;
-		t0 = util_now_ns();
-		r = fds[file] >= 0 ? posix_fadvise(fds[file], (off_t)off, (off_t)chunk, POSIX_FADV_DONTNEED) : EBADF;
-		t1 = util_now_ns();
+		if ((cfg->pressure.methods & EVICT_PAGEOUT) && w->maps) {
+			/* first what is mapped: reclaim, with shadow entries */
+			t0 = util_now_ns();
+			r = madvise(w->maps[file] + off, chunk, MADV_PAGEOUT) < 0 ? errno : 0;
+			t1 = util_now_ns();
+			if (measuring && r)
+				arena_count(slot, EVICTOR_ERRORS, 1);
+			else if (measuring)
+				hist_record(&slot->hist[EVICTOR_HIST_PAGEOUT], t1 - t0);
+		}
+		if (cfg->pressure.methods & EVICT_FADVISE) {
+			t0 = util_now_ns();
+			r = fds[file] >= 0 ? posix_fadvise(fds[file], (off_t)off, (off_t)chunk, POSIX_FADV_DONTNEED)
+					   : EBADF;
+			t1 = util_now_ns();
+			if (measuring && r)
+				arena_count(slot, EVICTOR_ERRORS, 1);
+			else if (measuring)
+				hist_record(&slot->hist[EVICTOR_HIST_FADVISE], t1 - t0);
+		}
 		if (!measuring)
 			continue;
-		if (r) {
-			arena_count(slot, EVICTOR_ERRORS, 1);
-			continue;
-		}
-		hist_record(&slot->hist[EVICTOR_HIST_FADVISE], t1 - t0);
 		arena_count(slot, EVICTOR_CALLS, 1);
 		arena_count(slot, EVICTOR_BYTES, chunk);
 	}
