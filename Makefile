@@ -3,6 +3,25 @@
 # ASan+UBSan; `make bench` prints the suite's own overheads; `make STATIC=1`
 # links statically (for VM initramfs images).
 
+# Cross builds: `make ARCH=aarch64` builds static binaries into build-aarch64/
+# with Debian's cross compiler and the arm64 -dev packages (multiarch); see
+# docs/cross.md.  ARCH empty = native, as before.
+ARCH     ?=
+ifneq ($(ARCH),)
+CROSS_TRIPLET_aarch64 := aarch64-linux-gnu
+CROSS_TRIPLET := $(CROSS_TRIPLET_$(ARCH))
+ifeq ($(ARCH),riscv64)
+$(error ARCH=riscv64: Debian 12 (bookworm) main has no riscv64 port, so libcgroup-dev:riscv64, libjansson-dev:riscv64 and libfuse3-dev:riscv64 do not exist (gcc-riscv64-linux-gnu alone is not enough); see docs/cross.md)
+endif
+ifeq ($(CROSS_TRIPLET),)
+$(error ARCH=$(ARCH) is not supported (supported: aarch64; riscv64 lacks Debian 12 libraries, see docs/cross.md))
+endif
+BUILD    ?= build-$(ARCH)
+CC       := $(CROSS_TRIPLET)-gcc
+STATIC   := 1
+export PKG_CONFIG_LIBDIR := /usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig
+PKG_STATIC := --static
+endif
 BUILD    ?= build
 CC       ?= gcc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
@@ -12,7 +31,7 @@ CFLAGS   += -std=gnu11 $(WARN) -DFL_VERSION=\"$(VERSION)\" \
             -Ilib -Icgroups -Iworkloads -Ibench $(EXTRA_CFLAGS)
 LDLIBS   := -lcgroup -ljansson -lpthread -lm
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
-FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config $(PKG_STATIC) --libs fuse3 2>/dev/null)
 ifeq ($(STATIC),1)
 LDFLAGS  += -static
 endif
@@ -67,6 +86,6 @@ bench: $(BUILD)/faultline
 -include report/report.mk
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-aarch64
 
 .PHONY: all test unit unit-build asan-build sanitize bench clean
