@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include <sys/types.h>
 
 struct cgv2;
 struct arena;
@@ -20,10 +21,20 @@ struct probe_ctx {
 	const struct storage *st;
 };
 
+/* start, stop and result are optional (NULL for the simple probes).
+ * start: called once per iteration after the victim is forked and before it
+ *   is released (so it can follow the victim from its first instruction);
+ *   on failure it leaves nothing behind and available() then says why.
+ * stop: called on every exit path of the iteration; removes what start made.
+ * result: called after the last sample; an object merged into the probe's
+ *   iterations[i].probes.NAME (e.g. histograms). */
 struct probe {
 	const char *name;
 	bool (*available)(const struct probe_ctx *ctx, char *reason, size_t len);
 	json_t *(*sample)(const struct probe_ctx *ctx);
+	int (*start)(const struct probe_ctx *ctx, pid_t victim_pid, char *reason, size_t len);
+	void (*stop)(const struct probe_ctx *ctx);
+	json_t *(*result)(const struct probe_ctx *ctx);
 };
 
 extern const struct probe *const probes[];

@@ -50,7 +50,7 @@ static json_t *vmstat_sample(const struct probe_ctx *ctx)
 	return o;
 }
 
-static const struct probe vmstat_probe = { "vmstat", vmstat_available, vmstat_sample };
+static const struct probe vmstat_probe = { .name = "vmstat", .available = vmstat_available, .sample = vmstat_sample };
 
 /* /proc/pressure/{memory,io,cpu}: system-wide PSI stall time, microseconds. */
 static bool psi_available(const struct probe_ctx *ctx, char *reason, size_t len)
@@ -90,7 +90,7 @@ static json_t *psi_sample(const struct probe_ctx *ctx)
 	return o;
 }
 
-static const struct probe psi_probe = { "psi", psi_available, psi_sample };
+static const struct probe psi_probe = { .name = "psi", .available = psi_available, .sample = psi_sample };
 
 /* The run's cgroups: memory.stat, memory.events, io.stat, cpu.stat and
  * pressure totals of the victim and protected groups (averages left out:
@@ -131,7 +131,7 @@ static json_t *cgroup_sample(const struct probe_ctx *ctx)
 	return o;
 }
 
-static const struct probe cgroup_probe = { "cgroup", cgroup_available, cgroup_sample };
+static const struct probe cgroup_probe = { .name = "cgroup", .available = cgroup_available, .sample = cgroup_sample };
 
 /* The workloads' own counters, summed over each role's threads. */
 static bool workload_available(const struct probe_ctx *ctx, char *reason, size_t len)
@@ -168,7 +168,7 @@ static json_t *workload_sample(const struct probe_ctx *ctx)
 	return o;
 }
 
-static const struct probe workload_probe = { "workload", workload_available, workload_sample };
+static const struct probe workload_probe = { .name = "workload", .available = workload_available, .sample = workload_sample };
 
 /* slowfs: requests and bytes served, distinct and again (exact, from the
  * daemon's .stats). */
@@ -195,7 +195,9 @@ static json_t *slowfs_sample(const struct probe_ctx *ctx)
 	return o;
 }
 
-static const struct probe slowfs_probe = { "slowfs", slowfs_available, slowfs_sample };
+static const struct probe slowfs_probe = { .name = "slowfs", .available = slowfs_available, .sample = slowfs_sample };
+
+extern const struct probe mmaplock_probe; /* probe_mmaplock.c */
 
 const struct probe *const probes[] = {
 	&workload_probe, /* the roles' counters: touches, faults, writer ops, reads */
@@ -203,6 +205,7 @@ const struct probe *const probes[] = {
 	&psi_probe,      /* /proc/pressure: system-wide stall time */
 	&cgroup_probe,   /* the run's groups: memory.stat, memory.events, io.stat, cpu.stat, PSI */
 	&slowfs_probe,   /* slowfs: requests, bytes served, distinct and again */
+	&mmaplock_probe, /* mmap_lock tracepoints of the victim: acquisitions, waits, holds */
 };
 
 const unsigned probe_count = FL_ARRAY_SIZE(probes);

@@ -196,6 +196,18 @@ static pid_t runner_spawn(struct run *r, const char *process, int group, int con
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
+	if (group == CGV2_VICTIM) {
+		/* probes that follow the victim (tracing by pid) start before it runs;
+		 * a probe that cannot start says why in its available() */
+		struct probe_ctx ctx = { &r->cg, NULL, &r->st };
+
+		for (unsigned p = 0; p < probe_count; p++) {
+			char why[256];
+
+			if (probes[p]->start)
+				probes[p]->start(&ctx, pid, why, sizeof(why));
+		}
+	}
 	if (write(gate[1], "g", 1) != 1) {
 		snprintf(err, errlen, "runner: releasing the %s: %s", process, strerror(errno));
 		close(gate[1]);
@@ -358,7 +370,8 @@ static void runner_series_sample(struct series *s, const struct probe_ctx *ctx, 
 }
 
 /* Per-iteration probe summary: {"name": {"present": b, "reason"?, "delta": {...}}} */
-static json_t *runner_probe_deltas(struct series *s, const bool *present, char reasons[][256])
+static json_t *runner_probe_deltas(struct series *s, const bool *present, char reasons[][256],
+				   const struct probe_ctx *ctx)
 {
 	json_t *out = json_object();
 
@@ -377,6 +390,12 @@ static json_t *runner_probe_deltas(struct series *s, const bool *present, char r
 									   (f ? json_integer_value(f) : 0)));
 			}
 		json_object_set_new(o, "delta", delta);
+		if (present[p] && probes[p]->result) {
+			json_t *extra = probes[p]->result(ctx);
+
+			json_object_update(o, extra);
+			json_decref(extra);
+		}
 		json_object_set_new(out, probes[p]->name, o);
 	}
 	return out;
@@ -391,6 +410,52 @@ static void runner_add_counters(json_t *into, const json_t *from)
 		json_t *old = json_object_get(into, k);
 
 		json_object_set_new(into, k, json_integer(json_integer_value(v) + (old ? json_integer_value(old) : 0)));
+	}
+}
+
+/* A probe's histograms (exact bins, merged) and decade buckets (added) into the run's summary. */
+static void runner_merge_probe_extra(json_t *sum, const json_t *it_probe)
+{
+	json_t *hs = json_object_get(it_probe, "histograms"), *dec = json_object_get(it_probe, "decades"), *v;
+	const char *k;
+
+	if (json_is_object(hs)) {
+		json_t *into = json_object_get(sum, "histograms");
+		struct hist_sum *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+
+		if (!into) {
+			into = json_object();
+			json_object_set_new(sum, "histograms", into);
+		}
+		json_object_foreach(hs, k, v) {
+			char e[256];
+			json_t *old = json_object_get(into, k);
+
+			if (!a || !b || hist_sum_from_json(a, v, e, sizeof(e)) < 0)
+				continue;
+			if (old && hist_sum_from_json(b, old, e, sizeof(e)) == 0)
+				hist_sum_merge(a, b);
+			json_object_set_new(into, k, hist_sum_to_json(a));
+		}
+		free(a);
+		free(b);
+	}
+	if (json_is_object(dec)) {
+		json_t *into = json_object_get(sum, "decades");
+
+		if (!into) {
+			into = json_object();
+			json_object_set_new(sum, "decades", into);
+		}
+		json_object_foreach(dec, k, v) {
+			json_t *d = json_object_get(into, k);
+
+			if (!d) {
+				d = json_object();
+				json_object_set_new(into, k, d);
+			}
+			runner_add_counters(d, v);
+		}
 	}
 }
 
@@ -656,7 +721,8 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	}
 	json_object_set_new(it, "roles", runner_collect_roles(r, &arena));
 	{
-		json_t *deltas = runner_probe_deltas(&s, present, reasons), *wl;
+		struct probe_ctx ctx = { &r->cg, &arena, &r->st };
+		json_t *deltas = runner_probe_deltas(&s, present, reasons, &ctx), *wl;
 
 		wl = json_object_get(json_object_get(deltas, "workload"), "delta");
 		(void)wl;
@@ -671,6 +737,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 				json_object_set_new(r->summary_probes, probes[p]->name, sum);
 			}
 			runner_add_counters(sum, d);
+			runner_merge_probe_extra(sum, json_object_get(deltas, probes[p]->name));
 		}
 		json_object_del(deltas, "workload");
 		json_object_set_new(it, "probes", deltas);
@@ -685,6 +752,12 @@ fail:
 		arena_set_phase(&arena, ARENA_STOP);
 	runner_stop_children(r, kids, 2, 10000);
 done:
+	for (unsigned p = 0; p < probe_count; p++)
+		if (probes[p]->stop) {
+			struct probe_ctx ctx = { &r->cg, &arena, &r->st };
+
+			probes[p]->stop(&ctx);
+		}
 	if (strcmp(it_status, "ok") != 0)
 		runner_set_status(r, it_status, "iteration %lld: %s", (long long)iter + 1, it_reason);
 	json_object_set_new(it, "status", json_string(it_status));

@@ -1,0 +1,496 @@
+/* probe_mmaplock: mmap_lock tracepoints (mmap_lock_start_locking,
+ * mmap_lock_acquire_returned, mmap_lock_released) for the victim process
+ * only, through a private tracefs instance.  The events carry no duration:
+ * wait = start_locking -> acquire_returned and hold = acquire_returned ->
+ * released, per task.  Method and limits: docs/probes.md. */
+#define _GNU_SOURCE
+#include "probe.h"
+#include "hist.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MMAPLOCK_SLOTS 65536u /* per-tid pending timestamps, power of two */
+#define MMAPLOCK_DECADES 8    /* [0,1)us [1,10)us ... [100ms,1s) >=1s */
+#define MMAPLOCK_BUF (1u << 20)
+#define MMAPLOCK_BUFFER_KB 8192
+#define MMAPLOCK_BUFFER_KB_STR "8192"
+
+enum { MMAPLOCK_READ, MMAPLOCK_WRITE };
+
+struct mmaplock_slot {
+	int32_t tid;       /* 0: free */
+	int8_t start_write; /* -1: no start pending */
+	int8_t acq_write;   /* -1: no hold pending */
+	uint64_t start_ns;
+	uint64_t acq_ns;
+};
+
+static struct {
+	bool started;
+	char mount_dir[64];  /* our own tracefs mount, "" when the system one is used */
+	char tracefs[128];   /* the tracefs root we use */
+	char inst[256];      /* our instance */
+	char reason[256];
+	int pipe_fd;
+	int root_fd;         /* our detached tracefs mount, -1 when the system one is used */
+	char *buf;
+	size_t buf_fill;
+	struct mmaplock_slot *slots;
+	struct hist *h[4];   /* read_wait read_hold write_wait write_hold */
+	uint64_t decades[4][MMAPLOCK_DECADES];
+	uint64_t acq[2], failed[2], starts[2], releases[2];
+	uint64_t events, bytes, lines_unparsed, untracked, parse_cpu_ns, reads;
+	bool measuring;      /* histograms cover events parsed after the first sample */
+} mmaplock = { .pipe_fd = -1, .root_fd = -1 };
+
+static const char *const mmaplock_hist_names[4] = { "read_wait", "read_hold", "write_wait", "write_hold" };
+static const char *const mmaplock_decade_names[MMAPLOCK_DECADES] = {
+	"[0,1)us", "[1,10)us", "[10,100)us", "[100us,1ms)", "[1,10)ms", "[10,100)ms", "[100ms,1s)", ">=1s",
+};
+
+static int mmaplock_write(const char *dir, const char *file, const char *val, char *reason, size_t len)
+{
+	char path[512];
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(reason, len, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val)) {
+		snprintf(reason, len, "write \"%s\" to %s: %s", val, path, strerror(errno));
+		goto exit;
+	}
+	rc = 0;
+exit:
+	close(fd);
+	return rc;
+}
+
+/* Remove instances and mount directories left by runners that are gone
+ * (a SIGKILLed runner cannot clean up). */
+static void mmaplock_reap_stale(const char *tracefs)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s/instances", tracefs);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		int pid;
+
+		if (sscanf(e->d_name, "faultline-%d", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+			char inst[600];
+
+			snprintf(inst, sizeof(inst), "%s/%s", path, e->d_name);
+			rmdir(inst);
+		}
+	}
+	if (d)
+		closedir(d);
+	d = opendir("/tmp");
+	while (d && (e = readdir(d))) {
+		int pid;
+
+		if (sscanf(e->d_name, "faultline-tracefs-%d-", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 &&
+		    errno == ESRCH) {
+			char dir[300];
+
+			snprintf(dir, sizeof(dir), "/tmp/%s", e->d_name);
+			umount2(dir, MNT_DETACH);
+			rmdir(dir);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+static void mmaplock_teardown(void)
+{
+	if (mmaplock.pipe_fd >= 0)
+		close(mmaplock.pipe_fd);
+	mmaplock.pipe_fd = -1;
+	if (mmaplock.inst[0]) {
+		char dummy[256];
+
+		mmaplock_write(mmaplock.inst, "tracing_on", "0", dummy, sizeof(dummy));
+		if (rmdir(mmaplock.inst) < 0)
+			fprintf(stderr, "faultline: rmdir %s: %s\n", mmaplock.inst, strerror(errno));
+		mmaplock.inst[0] = 0;
+	}
+	if (mmaplock.mount_dir[0]) {
+		if (umount2(mmaplock.mount_dir, 0) < 0 && umount2(mmaplock.mount_dir, MNT_DETACH) < 0)
+			fprintf(stderr, "faultline: umount %s: %s\n", mmaplock.mount_dir, strerror(errno));
+		if (rmdir(mmaplock.mount_dir) < 0)
+			fprintf(stderr, "faultline: rmdir %s: %s\n", mmaplock.mount_dir, strerror(errno));
+		mmaplock.mount_dir[0] = 0;
+	}
+	if (mmaplock.root_fd >= 0)
+		close(mmaplock.root_fd);
+	mmaplock.root_fd = -1;
+	mmaplock.started = false;
+}
+
+static void mmaplock_reset_hists(void)
+{
+	for (int i = 0; i < 4; i++)
+		hist_init(mmaplock.h[i]);
+	memset(mmaplock.decades, 0, sizeof(mmaplock.decades));
+}
+
+static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reason, size_t len)
+{
+	char pid[32];
+
+	(void)ctx;
+	mmaplock.reason[0] = 0;
+	if (mmaplock.started)
+		mmaplock_teardown();
+	if (getenv("FAULTLINE_NO_TRACE") && strcmp(getenv("FAULTLINE_NO_TRACE"), "0") != 0) {
+		snprintf(reason, len, "disabled by FAULTLINE_NO_TRACE");
+		goto fail;
+	}
+	if (!mmaplock.buf) {
+		mmaplock.buf = malloc(MMAPLOCK_BUF);
+		mmaplock.slots = calloc(MMAPLOCK_SLOTS, sizeof(*mmaplock.slots));
+		for (int i = 0; i < 4; i++)
+			mmaplock.h[i] = malloc(sizeof(struct hist));
+		if (!mmaplock.buf || !mmaplock.slots || !mmaplock.h[0] || !mmaplock.h[1] || !mmaplock.h[2] ||
+		    !mmaplock.h[3]) {
+			snprintf(reason, len, "allocating the probe's buffers: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (access("/sys/kernel/tracing/events/mmap_lock", F_OK) == 0) {
+		snprintf(mmaplock.tracefs, sizeof(mmaplock.tracefs), "/sys/kernel/tracing");
+	} else {
+		snprintf(mmaplock.mount_dir, sizeof(mmaplock.mount_dir), "/tmp/faultline-tracefs-%d-XXXXXX",
+			 (int)getpid());
+		mmaplock_reap_stale("/sys/kernel/tracing");
+		if (!mkdtemp(mmaplock.mount_dir)) {
+			snprintf(reason, len, "mkdtemp %s: %s", mmaplock.mount_dir, strerror(errno));
+			mmaplock.mount_dir[0] = 0;
+			goto fail;
+		}
+		if (mount("nodev", mmaplock.mount_dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			snprintf(reason, len, "mount tracefs on %s: %s", mmaplock.mount_dir, strerror(errno));
+			rmdir(mmaplock.mount_dir);
+			mmaplock.mount_dir[0] = 0;
+			goto fail;
+		}
+		/* keep the mount only through a directory fd and detach it at once:
+		 * a SIGKILLed runner then leaves no mount and no directory */
+		mmaplock.root_fd = open(mmaplock.mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (mmaplock.root_fd < 0) {
+			snprintf(reason, len, "open %s: %s", mmaplock.mount_dir, strerror(errno));
+			goto fail;
+		}
+		if (umount2(mmaplock.mount_dir, MNT_DETACH) < 0) {
+			snprintf(reason, len, "umount %s: %s", mmaplock.mount_dir, strerror(errno));
+			goto fail;
+		}
+		if (rmdir(mmaplock.mount_dir) < 0)
+			fprintf(stderr, "faultline: rmdir %s: %s\n", mmaplock.mount_dir, strerror(errno));
+		mmaplock.mount_dir[0] = 0;
+		snprintf(mmaplock.tracefs, sizeof(mmaplock.tracefs), "/proc/self/fd/%d", mmaplock.root_fd);
+	}
+	mmaplock_reap_stale(mmaplock.tracefs);
+	{
+		char ev[300];
+
+		snprintf(ev, sizeof(ev), "%s/events/mmap_lock/mmap_lock_acquire_returned", mmaplock.tracefs);
+		if (access(ev, F_OK) < 0) {
+			snprintf(reason, len, "the kernel has no mmap_lock tracepoints (%s: %s)", ev, strerror(errno));
+			goto fail;
+		}
+	}
+	snprintf(mmaplock.inst, sizeof(mmaplock.inst), "%s/instances/faultline-%d", mmaplock.tracefs, (int)getpid());
+	if (mkdir(mmaplock.inst, 0700) < 0 && errno != EEXIST) {
+		snprintf(reason, len, "mkdir %s: %s", mmaplock.inst, strerror(errno));
+		mmaplock.inst[0] = 0;
+		goto fail;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)victim);
+	if (mmaplock_write(mmaplock.inst, "tracing_on", "0", reason, len) < 0 ||
+	    mmaplock_write(mmaplock.inst, "buffer_size_kb", MMAPLOCK_BUFFER_KB_STR, reason, len) < 0 ||
+	    mmaplock_write(mmaplock.inst, "trace_clock", "mono", reason, len) < 0 ||
+	    mmaplock_write(mmaplock.inst, "options/event-fork", "1", reason, len) < 0 ||
+	    mmaplock_write(mmaplock.inst, "set_event_pid", pid, reason, len) < 0 ||
+	    mmaplock_write(mmaplock.inst, "events/mmap_lock/enable", "1", reason, len) < 0)
+		goto fail;
+	{
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/trace_pipe", mmaplock.inst);
+		mmaplock.pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (mmaplock.pipe_fd < 0) {
+			snprintf(reason, len, "open %s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (mmaplock_write(mmaplock.inst, "tracing_on", "1", reason, len) < 0)
+		goto fail;
+	memset(mmaplock.slots, 0, MMAPLOCK_SLOTS * sizeof(*mmaplock.slots));
+	mmaplock_reset_hists();
+	memset(mmaplock.acq, 0, sizeof(mmaplock.acq));
+	memset(mmaplock.failed, 0, sizeof(mmaplock.failed));
+	memset(mmaplock.starts, 0, sizeof(mmaplock.starts));
+	memset(mmaplock.releases, 0, sizeof(mmaplock.releases));
+	mmaplock.events = mmaplock.bytes = mmaplock.lines_unparsed = mmaplock.untracked = 0;
+	mmaplock.parse_cpu_ns = mmaplock.reads = 0;
+	mmaplock.buf_fill = 0;
+	mmaplock.measuring = false;
+	mmaplock.started = true;
+	return 0;
+fail:
+	snprintf(mmaplock.reason, sizeof(mmaplock.reason), "%s", reason);
+	mmaplock_teardown();
+	return -1;
+}
+
+static struct mmaplock_slot *mmaplock_slot(int32_t tid)
+{
+	uint32_t h = ((uint32_t)tid * 2654435761u) & (MMAPLOCK_SLOTS - 1);
+
+	for (uint32_t n = 0; n < 64; n++, h = (h + 1) & (MMAPLOCK_SLOTS - 1)) {
+		struct mmaplock_slot *s = &mmaplock.slots[h];
+
+		if (s->tid == tid)
+			return s;
+		if (s->tid == 0) {
+			s->tid = tid;
+			s->start_write = s->acq_write = -1;
+			return s;
+		}
+	}
+	mmaplock.untracked++;
+	return NULL;
+}
+
+static void mmaplock_record(int which, uint64_t ns)
+{
+	unsigned d = 0;
+
+	if (!mmaplock.measuring)
+		return;
+	hist_record(mmaplock.h[which], ns);
+	for (uint64_t lim = 1000; d < MMAPLOCK_DECADES - 1 && ns >= lim; lim *= 10)
+		d++;
+	mmaplock.decades[which][d]++;
+}
+
+/* One line: "<comm>-<tid> [cpu] flags secs.usecs: mmap_lock_EVENT: mm=.. memcg_id=.. write=B[ success=B]" */
+static void mmaplock_line(char *line)
+{
+	char *ev = strstr(line, ": mmap_lock_"), *p, *q;
+	uint64_t ts;
+	int32_t tid = 0;
+	bool write;
+	struct mmaplock_slot *s;
+
+	if (!ev)
+		goto bad;
+	for (p = ev; p > line && p[-1] != ' '; p--)
+		;
+	{
+		unsigned long sec, usec;
+
+		if (sscanf(p, "%lu.%lu", &sec, &usec) != 2)
+			goto bad;
+		ts = (uint64_t)sec * 1000000000ull + (uint64_t)usec * 1000ull;
+	}
+	*p = 0;
+	q = strrchr(line, '[');
+	if (!q)
+		goto bad;
+	while (q > line && q[-1] == ' ')
+		q--;
+	for (int32_t mul = 1; q > line && q[-1] >= '0' && q[-1] <= '9'; q--, mul *= 10)
+		tid += (q[-1] - '0') * mul;
+	if (tid <= 0)
+		goto bad;
+	ev += 12; /* past ": mmap_lock_" */
+	write = strstr(ev, "write=true") != NULL;
+	mmaplock.events++;
+	s = mmaplock_slot(tid);
+	if (strncmp(ev, "start_locking", 13) == 0) {
+		mmaplock.starts[write]++;
+		if (s) {
+			s->start_write = (int8_t)write;
+			s->start_ns = ts;
+		}
+	} else if (strncmp(ev, "acquire_returned", 16) == 0) {
+		bool ok = strstr(ev, "success=true") != NULL;
+
+		if (!ok) {
+			mmaplock.failed[write]++;
+			if (s)
+				s->start_write = -1;
+			return;
+		}
+		mmaplock.acq[write]++;
+		if (!s)
+			return;
+		if (s->start_write == (int8_t)write)
+			mmaplock_record(write ? 2 : 0, ts - s->start_ns);
+		if (s->acq_write >= 0) /* a downgrade ends the write hold and starts a read one */
+			mmaplock_record(s->acq_write ? 3 : 1, ts - s->acq_ns);
+		s->start_write = -1;
+		s->acq_write = (int8_t)write;
+		s->acq_ns = ts;
+	} else if (strncmp(ev, "released", 8) == 0) {
+		mmaplock.releases[write]++;
+		if (s && s->acq_write == (int8_t)write)
+			mmaplock_record(write ? 3 : 1, ts - s->acq_ns);
+		if (s)
+			s->acq_write = -1;
+	} else {
+		goto bad;
+	}
+	return;
+bad:
+	mmaplock.lines_unparsed++;
+}
+
+static void mmaplock_drain(void)
+{
+	struct timespec a, b;
+
+	if (mmaplock.pipe_fd < 0)
+		return;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	for (int rounds = 0; rounds < 4096; rounds++) {
+		ssize_t n = read(mmaplock.pipe_fd, mmaplock.buf + mmaplock.buf_fill, MMAPLOCK_BUF - 1 - mmaplock.buf_fill);
+		char *line, *nl;
+
+		if (n <= 0)
+			break;
+		mmaplock.reads++;
+		mmaplock.bytes += (uint64_t)n;
+		mmaplock.buf_fill += (size_t)n;
+		mmaplock.buf[mmaplock.buf_fill] = 0;
+		for (line = mmaplock.buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = 0;
+			mmaplock_line(line);
+		}
+		mmaplock.buf_fill -= (size_t)(line - mmaplock.buf);
+		memmove(mmaplock.buf, line, mmaplock.buf_fill);
+		if (mmaplock.buf_fill >= MMAPLOCK_BUF - 2)
+			mmaplock.buf_fill = 0; /* a line longer than the buffer: drop it */
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	mmaplock.parse_cpu_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec));
+}
+
+/* Sum of "overrun" and "dropped events" over the instance's CPUs. */
+static void mmaplock_buffer_stats(uint64_t *overrun, uint64_t *dropped)
+{
+	*overrun = *dropped = 0;
+	for (int cpu = 0; cpu < 4096; cpu++) {
+		char path[400], *text, *p;
+
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/stats", mmaplock.inst, cpu);
+		text = util_read_file(path, NULL);
+		if (!text)
+			break;
+		if ((p = strstr(text, "\noverrun: ")) || (p = strstr(text, "overrun: ")))
+			*overrun += strtoull(strchr(p, ':') + 1, NULL, 10);
+		if ((p = strstr(text, "dropped events: ")))
+			*dropped += strtoull(p + 16, NULL, 10);
+		free(text);
+	}
+}
+
+static bool mmaplock_available(const struct probe_ctx *ctx, char *reason, size_t len)
+{
+	(void)ctx;
+	if (mmaplock.started)
+		return true;
+	snprintf(reason, len, "%s", mmaplock.reason[0] ? mmaplock.reason : "not started");
+	return false;
+}
+
+static json_t *mmaplock_sample(const struct probe_ctx *ctx)
+{
+	(void)ctx;
+	mmaplock_drain();
+	if (!mmaplock.measuring) { /* the first sample opens the measured phase */
+		mmaplock_reset_hists();
+		mmaplock.measuring = true;
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "read_acquisitions", (json_int_t)mmaplock.acq[0],
+			 "write_acquisitions", (json_int_t)mmaplock.acq[1],
+			 "read_failed", (json_int_t)mmaplock.failed[0],
+			 "write_failed", (json_int_t)mmaplock.failed[1],
+			 "read_start_locking", (json_int_t)mmaplock.starts[0],
+			 "write_start_locking", (json_int_t)mmaplock.starts[1],
+			 "read_releases", (json_int_t)mmaplock.releases[0],
+			 "write_releases", (json_int_t)mmaplock.releases[1]);
+}
+
+static json_t *mmaplock_result(const struct probe_ctx *ctx)
+{
+	json_t *o = json_object(), *h = json_object(), *dec = json_object();
+	uint64_t overrun = 0, dropped = 0;
+
+	(void)ctx;
+	if (!mmaplock.started)
+		return o;
+	for (int i = 0; i < 4; i++) {
+		struct hist_sum *sum = malloc(sizeof(*sum));
+		json_t *d = json_object();
+
+		if (sum) {
+			hist_sum_init(sum);
+			hist_sum_add(sum, mmaplock.h[i]);
+			json_object_set_new(h, mmaplock_hist_names[i], hist_sum_to_json(sum));
+			free(sum);
+		}
+		for (int k = 0; k < MMAPLOCK_DECADES; k++)
+			json_object_set_new(d, mmaplock_decade_names[k], json_integer((json_int_t)mmaplock.decades[i][k]));
+		json_object_set_new(dec, mmaplock_hist_names[i], d);
+	}
+	mmaplock_buffer_stats(&overrun, &dropped);
+	json_object_set_new(o, "histograms", h);
+	json_object_set_new(o, "decades", dec);
+	json_object_set_new(o, "overhead", json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:s}",
+		"events", (json_int_t)mmaplock.events, "bytes_read", (json_int_t)mmaplock.bytes,
+		"reads", (json_int_t)mmaplock.reads, "parse_cpu_s", (double)mmaplock.parse_cpu_ns / 1e9,
+		"overrun", (json_int_t)overrun, "dropped_events", (json_int_t)dropped,
+		"lines_unparsed", (json_int_t)mmaplock.lines_unparsed, "tids_untracked", (json_int_t)mmaplock.untracked,
+		"buffer_size_kb_per_cpu", (json_int_t)MMAPLOCK_BUFFER_KB,
+		"timestamp_resolution", "1us (tracefs text output, trace_clock mono)"));
+	return o;
+}
+
+static void mmaplock_stop(const struct probe_ctx *ctx)
+{
+	(void)ctx;
+	if (mmaplock.started || mmaplock.inst[0] || mmaplock.mount_dir[0] || mmaplock.root_fd >= 0)
+		mmaplock_teardown();
+}
+
+const struct probe mmaplock_probe = {
+	.name = "mmap_lock",
+	.available = mmaplock_available,
+	.sample = mmaplock_sample,
+	.start = mmaplock_start,
+	.stop = mmaplock_stop,
+	.result = mmaplock_result,
+};

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# System test of the mmap_lock tracepoint probe (bench/probe_mmaplock.c):
+# a short smoke run must report the victim's mmap_lock acquisitions, waits
+# and holds, its own overhead, and leave no tracefs mount or instance behind.
+# Prints PASS/FAIL/SKIP lines; exit 1 if any test failed.  Ends only
+# processes it started, by pid.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FL=$BUILD/faultline
+tmp=$(mktemp -d /tmp/flmmtest.XXXXXX)
+failed=0
+cleanup() {
+	[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null
+	mountpoint -q "$tmp/tfs" 2>/dev/null && umount "$tmp/tfs"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=1; }
+skip() { echo "SKIP $1: $2"; }
+SHORT=(--duration 3 --quiet --set storage.path="$tmp/data" --set victim.files.size_bytes=16M)
+
+# leftovers of a runner with pid $1: our tracefs mounts, mount dirs, instances
+leftovers() {
+	grep -q "faultline-tracefs-$1-" /proc/mounts && echo "tracefs mount"
+	ls -d /tmp/faultline-tracefs-"$1"-* 2>/dev/null
+	ls -d "$tfs"/instances/faultline-"$1" 2>/dev/null
+	true
+}
+
+if [ "$(id -u)" != 0 ]; then skip mmaplock "not root (tracefs needs root)"; exit 0; fi
+if ! grep -qw tracefs /proc/filesystems; then skip mmaplock "the kernel has no tracefs"; exit 0; fi
+
+# instances live in the one tracefs superblock: look at them through the
+# system mount or a private one
+tfs=/sys/kernel/tracing
+if [ ! -d "$tfs/instances" ]; then
+	mkdir -p "$tmp/tfs" && mount -t tracefs nodev "$tmp/tfs" && tfs=$tmp/tfs
+fi
+mkdir -p "$tmp/r1"
+"$FL" run bench/scenarios/smoke.json --out "$tmp/r1" "${SHORT[@]}" >"$tmp/r1.out" 2>&1 &
+bg=$!
+wait "$bg"; rc=$?; pid=$bg; bg=
+f=$(ls "$tmp"/r1/*.json 2>/dev/null | head -1)
+if [ "$rc" != 0 ] || [ -z "$f" ]; then
+	fail mmaplock_run "exit $rc: $(tail -3 "$tmp/r1.out")"
+	exit 1
+fi
+m=".iterations[0].probes.mmap_lock"
+if [ "$(jq -r "$m.present" "$f")" != true ]; then
+	reason=$(jq -r "$m.reason" "$f")
+	case "$reason" in
+	*"no mmap_lock tracepoints"*|*"mount tracefs"*) skip mmaplock "probe absent: $reason" ;;
+	*) fail mmaplock_present "probe absent: $reason" ;;
+	esac
+else
+	pass mmaplock_present
+	r=$(jq -r "$m.delta.read_acquisitions" "$f"); w=$(jq -r "$m.delta.write_acquisitions" "$f")
+	[ "$w" -gt 0 ] 2>/dev/null && pass "mmaplock_write_acquisitions ($w)" || fail mmaplock_write_acquisitions "$w"
+	[ "$r" -gt 0 ] 2>/dev/null && pass "mmaplock_read_acquisitions ($r)" || fail mmaplock_read_acquisitions "$r"
+	# Holds are recorded per acquisition (a downgrade ends the write hold and
+	# starts a read hold, counted as a read acquisition), waits per
+	# start_locking that succeeded (trylocks and downgrades have no wait).
+	# Not exact: a lock held across the first or the last sample has its
+	# hold on one side of the boundary and its acquisition on the other, so
+	# allow a few (at most one per victim thread per boundary).
+	chk=$(jq -r "def near(a; b): ((a - b) | fabs) <= ([16, b / 100] | max);
+		$m | [near(.histograms.read_hold.count; .delta.read_acquisitions),
+		near(.histograms.write_hold.count; .delta.write_acquisitions),
+		near(.histograms.read_wait.count; .delta.read_start_locking - .delta.read_failed),
+		near(.histograms.write_wait.count; .delta.write_start_locking - .delta.write_failed),
+		([.decades.read_hold[]] | add) == .histograms.read_hold.count,
+		([.decades.write_wait[]] | add) == .histograms.write_wait.count] | all" "$f")
+	[ "$chk" = true ] && pass mmaplock_histogram_counts ||
+		fail mmaplock_histogram_counts "$(jq -c "$m | {delta, c: (.histograms | map_values(.count))}" "$f")"
+	ov=$(jq -r "$m.overhead.overrun" "$f")
+	[ "$ov" != null ] && pass "mmaplock_overrun_reported (overrun $ov, dropped $(jq -r "$m.overhead.dropped_events" "$f"), events $(jq -r "$m.overhead.events" "$f"), parse $(jq -r "$m.overhead.parse_cpu_s" "$f") s)" ||
+		fail mmaplock_overrun_reported "no overhead.overrun"
+	s=$(jq -r '.summary.probes.mmap_lock.histograms.write_hold.count' "$f")
+	[ "$s" = "$(jq -r "$m.histograms.write_hold.count" "$f")" ] && pass mmaplock_summary ||
+		fail mmaplock_summary "summary write_hold count $s"
+fi
+lo=$(leftovers "$pid")
+[ -z "$lo" ] && pass mmaplock_no_leftovers || fail mmaplock_no_leftovers "$lo"
+
+# disabled on request: absent with the reason, the run proceeds
+mkdir -p "$tmp/r2"
+if FAULTLINE_NO_TRACE=1 "$FL" run bench/scenarios/smoke.json --out "$tmp/r2" "${SHORT[@]}" >"$tmp/r2.out" 2>&1; then
+	f2=$(ls "$tmp"/r2/*.json | head -1)
+	[ "$(jq -r "$m.present" "$f2")" = false ] && jq -r "$m.reason" "$f2" | grep -q FAULTLINE_NO_TRACE &&
+		pass mmaplock_disabled || fail mmaplock_disabled "$(jq -c "$m" "$f2")"
+else
+	fail mmaplock_disabled "run failed: $(tail -3 "$tmp/r2.out")"
+fi
+
+# SIGINT mid-run: interrupted, and nothing left behind
+mkdir -p "$tmp/r3"
+"$FL" run bench/scenarios/smoke.json --out "$tmp/r3" "${SHORT[@]}" --duration 30 >"$tmp/r3.out" 2>&1 &
+bg=$!
+sleep 4
+kill -INT "$bg"
+wait "$bg"; pid=$bg; bg=
+lo=$(leftovers "$pid")
+[ -z "$lo" ] && pass mmaplock_sigint_no_leftovers || fail mmaplock_sigint_no_leftovers "$lo"
+
+# SIGKILL: nothing can clean up; the next run reaps what is left
+mkdir -p "$tmp/r4"
+"$FL" run bench/scenarios/smoke.json --out "$tmp/r4" "${SHORT[@]}" --duration 30 >"$tmp/r4.out" 2>&1 &
+bg=$!
+sleep 4
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null; pid=$bg; bg=
+sleep 0.5
+# the private mount was detached right after mounting: nothing to reap there
+if grep -q "faultline-tracefs-$pid-" /proc/mounts || ls -d /tmp/faultline-tracefs-"$pid"-* >/dev/null 2>&1; then
+	fail mmaplock_sigkill_no_mount "a SIGKILLed runner left its tracefs mount"
+else
+	pass mmaplock_sigkill_no_mount
+fi
+mkdir -p "$tmp/r5"
+"$FL" run bench/scenarios/smoke.json --out "$tmp/r5" "${SHORT[@]}" --duration 1 >"$tmp/r5.out" 2>&1
+lo=$(leftovers "$pid")
+[ -z "$lo" ] && pass mmaplock_sigkill_reaped || fail mmaplock_sigkill_reaped "$lo"
+exit $failed
