@@ -156,6 +156,13 @@ static pid_t runner_spawn(struct run *r, const char *process, int group, int con
 	pid_t parent = getpid(), pid;
 	char cfd[16], afd[16], vpid[16];
 
+	char self[4096] = "/proc/self/exe";
+	ssize_t selflen = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (selflen > 0)
+		self[selflen] = '\0';
+	else
+		snprintf(self, sizeof(self), "/proc/self/exe");
 	if (pipe2(gate, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "runner: pipe: %s", strerror(errno));
 		return -1;
@@ -184,9 +191,11 @@ static pid_t runner_spawn(struct run *r, const char *process, int group, int con
 			char *args[] = { "faultline", "workload", "--process", (char *)process, "--config-fd", cfd,
 					 "--arena-fd", afd, "--files-dir", r->st.files_dir, "--victim-pid", vpid, NULL };
 
-			execv("/proc/self/exe", args);
+			/* natively /proc/self/exe (the very binary, even if rebuilt
+			 * since); under an emulator its resolved path */
+			util_execv(getenv("FAULTLINE_EMULATOR") ? self : "/proc/self/exe", args);
 		}
-		fprintf(stderr, "faultline: exec /proc/self/exe for the %s: %s\n", process, strerror(errno));
+		fprintf(stderr, "faultline: exec %s for the %s: %s\n", self, process, strerror(errno));
 		_exit(127);
 	}
 	close(gate[0]);

@@ -227,7 +227,7 @@ static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, 
 	if (st->daemon_pid == 0) {
 		setpgid(0, 0);
 		fcntl(ready[1], F_SETFD, 0); /* the daemon inherits the write end */
-		execv(daemon_path, argv);
+		util_execv(daemon_path, argv);
 		fprintf(stderr, "faultline: exec %s: %s\n", daemon_path, strerror(errno));
 		_exit(127);
 	}

@@ -168,3 +168,19 @@ int util_mkdir_p(const char *path, unsigned mode)
 		return -1;
 	return 0;
 }
+
+int util_execv(const char *path, char *const argv[])
+{
+	const char *emu = getenv("FAULTLINE_EMULATOR");
+	char *wrapped[64];
+	int n = 0;
+
+	if (!emu || !*emu)
+		return execv(path, argv);
+	wrapped[n++] = (char *)emu;
+	wrapped[n++] = (char *)path;
+	for (int i = 1; argv[i] && n < 63; i++)
+		wrapped[n++] = argv[i];
+	wrapped[n] = NULL;
+	return execv(emu, wrapped);
+}

@@ -49,6 +49,13 @@ int util_parse_size(const char *s, uint64_t *out);
 /* Create the directories of path (like mkdir -p). */
 int util_mkdir_p(const char *path, unsigned mode);
 
+/* execv(path, argv), or, when the environment names an emulator in
+ * FAULTLINE_EMULATOR (e.g. /usr/bin/qemu-aarch64-static: the suite itself
+ * runs under qemu-user without binfmt_misc), execv(emulator, [emulator,
+ * path, argv[1], ...]).  path must then be a real path, not /proc/self/exe.
+ * Returns only on failure. */
+int util_execv(const char *path, char *const argv[]);
+
 /* Program name for messages, set by main. */
 extern const char *util_progname;
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
