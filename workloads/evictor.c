@@ -56,8 +56,7 @@ static void *evictor_run(void *arg)
 		if (fds[i] < 0)
 			fprintf(stderr, "faultline: evictor: open %s: %s\n", path, strerror(errno));
 	}
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(w->arena);
+	role_ready(t);
 	next = util_now_ns();
 	while (fds && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t file = pattern_rng_below(&rng, (uint64_t)cfg->victim.file_count);
@@ -96,7 +95,7 @@ static void *evictor_run(void *arg)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return NULL;
 }
 

@@ -127,12 +127,11 @@ static void *fault_run(void *arg)
 		if (!seen) {
 			fprintf(stderr, "faultline: fault thread %u: allocating a %llu-page bitmap: %s\n", t->index,
 				(unsigned long long)fw.n, strerror(errno));
-			__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+			role_done(t);
 			return NULL;
 		}
 	}
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(arena);
+	role_ready(t);
 	if (classify) {
 		getrusage(RUSAGE_THREAD, &ru);
 		majflt = ru.ru_majflt;
@@ -214,7 +213,7 @@ static void *fault_run(void *arg)
 		pass++;
 	}
 	free(seen);
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return (void *)(uintptr_t)(sink & 1); /* keep the reads */
 }
 

@@ -87,8 +87,7 @@ static void *gup_run(void *arg)
 	memfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (memfd < 0)
 		fprintf(stderr, "faultline: gup thread %u: open %s: %s\n", t->index, path, strerror(errno));
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(w->arena);
+	role_ready(t);
 	next = util_now_ns();
 	while (buf && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t m = pattern_rng_below(&rng, w->gup_n), t0, t1;
@@ -117,8 +116,7 @@ static void *gup_run(void *arg)
 		if (!measuring)
 			continue;
 		if (n != (ssize_t)len) {
-			arena_count(slot, GUP_ERRORS, 1);
-			__atomic_store_n(&slot->counters[GUP_LAST_ERRNO], (uint64_t)(n < 0 ? errno : EIO), __ATOMIC_RELAXED);
+			role_error(slot, GUP_ERRORS, GUP_LAST_ERRNO, n < 0 ? errno : EIO);
 			continue;
 		}
 		hist_record(&slot->hist[h], t1 - t0);
@@ -128,7 +126,7 @@ static void *gup_run(void *arg)
 	if (memfd >= 0)
 		close(memfd);
 	free(buf);
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return NULL;
 }
 

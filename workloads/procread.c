@@ -62,13 +62,12 @@ static void *procread_run(void *arg)
 	if (!buf) {
 		fprintf(stderr, "faultline: procread thread %u: allocating %d bytes: %s\n", t->index, PROCREAD_BUF,
 			strerror(errno));
-		__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+		role_done(t);
 		return NULL;
 	}
 	for (int f = 0; f < PROCFILE_COUNT; f++)
 		snprintf(paths[f], sizeof(paths[f]), "/proc/%d/%s", (int)w->victim_pid, procread_hist_names[f]);
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(w->arena);
+	role_ready(t);
 	next = util_now_ns();
 	while (arena_phase(w->arena) != ARENA_STOP) {
 		bool measuring;
@@ -87,8 +86,7 @@ static void *procread_run(void *arg)
 			if (!measuring)
 				continue;
 			if (n < 0) {
-				arena_count(slot, PROCREAD_ERRORS, 1);
-				__atomic_store_n(&slot->counters[PROCREAD_LAST_ERRNO], (uint64_t)errno, __ATOMIC_RELAXED);
+				role_error(slot, PROCREAD_ERRORS, PROCREAD_LAST_ERRNO, errno);
 				continue;
 			}
 			hist_record(&slot->hist[f], t1 - t0);
@@ -99,7 +97,7 @@ static void *procread_run(void *arg)
 			arena_count(slot, PROCREAD_CYCLES, 1);
 	}
 	free(buf);
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return NULL;
 }
 

@@ -31,8 +31,7 @@ static void *psscan_run(void *arg)
 	uint64_t period = cfg->observer.ps_rate_per_s > 0 ? (uint64_t)(1e9 / cfg->observer.ps_rate_per_s) : 0, next;
 	static __thread char buf[8192];
 
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(w->arena);
+	role_ready(t);
 	next = util_now_ns();
 	while (arena_phase(w->arena) != ARENA_STOP) {
 		bool measuring;
@@ -81,7 +80,7 @@ static void *psscan_run(void *arg)
 			arena_count(slot, PSSCAN_SCANS, 1);
 		}
 	}
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return NULL;
 }
 

@@ -54,6 +54,28 @@ struct role {
 extern const struct role *const roles[];
 extern const unsigned role_count;
 
+/* A thread's prologue: it is set up (the runner's ready check counts it),
+ * now wait at the start barrier. */
+static inline void role_ready(struct role_thread *t)
+{
+	__atomic_store_n(&t->slot->state, SLOT_READY, __ATOMIC_RELEASE);
+	arena_wait_start(t->w->arena);
+}
+
+/* A thread's epilogue (also when it gives up during its own set-up). */
+static inline void role_done(struct role_thread *t)
+{
+	__atomic_store_n(&t->slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+}
+
+/* Count a failed operation in counter errors and keep its errno in
+ * counter last_errno (reported as text). */
+static inline void role_error(struct arena_slot *s, unsigned errors, unsigned last_errno, int err)
+{
+	arena_count(s, errors, 1);
+	__atomic_store_n(&s->counters[last_errno], (uint64_t)err, __ATOMIC_RELAXED);
+}
+
 /* Sleep until *next_ns, then advance it by period_ns (without piling up a
  * backlog when late).  period_ns 0: no sleep. */
 void role_pace(uint64_t *next_ns, uint64_t period_ns);

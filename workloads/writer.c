@@ -33,10 +33,8 @@ static int64_t writer_threads(const struct config *cfg)
 
 static void writer_error(struct arena_slot *slot, bool measuring)
 {
-	if (!measuring)
-		return;
-	arena_count(slot, WRITER_ERRORS, 1);
-	__atomic_store_n(&slot->counters[WRITER_LAST_ERRNO], (uint64_t)errno, __ATOMIC_RELAXED);
+	if (measuring)
+		role_error(slot, WRITER_ERRORS, WRITER_LAST_ERRNO, errno);
 }
 
 /* A page-aligned range of len bytes inside a random file mapping. */
@@ -68,12 +66,11 @@ static void *writer_run(void *arg)
 	own = mmap(NULL, len + 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (own == MAP_FAILED) {
 		fprintf(stderr, "faultline: writer thread %u: mmap of %zu bytes: %s\n", t->index, len, strerror(errno));
-		__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+		role_done(t);
 		return NULL;
 	}
 	memset(own, 1, len + 2 * 4096);
-	__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
-	arena_wait_start(w->arena);
+	role_ready(t);
 	next = util_now_ns();
 	while (arena_phase(w->arena) != ARENA_STOP) {
 		bool measuring;
@@ -152,7 +149,7 @@ static void *writer_run(void *arg)
 		}
 	}
 	munmap(own, len + 2 * 4096);
-	__atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+	role_done(t);
 	return NULL;
 }
 
