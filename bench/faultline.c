@@ -2,6 +2,7 @@
  * architecture carries everything into a VM's initramfs). */
 #define _GNU_SOURCE
 #include "results.h"
+#include "role.h"
 #include "runner.h"
 #include "sysinfo.h"
 #include "util.h"
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
 		printf("faultline %s\n", FL_VERSION);
 		return 0;
 	}
+	if (role_check() < 0)
+		return FL_EXIT_FAIL;
 	for (size_t i = 0; i < FL_ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name)) {
 			util_progname = "faultline";

@@ -145,21 +145,21 @@ static bool workload_available(const struct probe_ctx *ctx, char *reason, size_t
 static json_t *workload_sample(const struct probe_ctx *ctx)
 {
 	json_t *o = json_object();
-	uint64_t sums[16][ARENA_COUNTERS] = { { 0 } };
+	uint64_t sums[ROLE_MAX][ARENA_COUNTERS] = { { 0 } };
 
 	for (uint32_t i = 0; i < ctx->arena->nslots; i++) {
 		struct arena_slot *s = arena_slot(ctx->arena, i);
 
-		for (unsigned c = 0; c < ARENA_COUNTERS && s->role < 16; c++)
+		for (unsigned c = 0; c < ARENA_COUNTERS && s->role < ROLE_MAX; c++)
 			sums[s->role][c] += __atomic_load_n(&s->counters[c], __ATOMIC_RELAXED);
 	}
-	for (unsigned r = 0; r < role_count && r < 16; r++) {
+	for (unsigned r = 0; r < role_count; r++) {
 		if (roles[r]->threads == NULL)
 			continue;
 		for (unsigned c = 0; roles[r]->counter_names[c]; c++) {
 			char key[96];
 
-			if (strstr(roles[r]->counter_names[c], "errno"))
+			if (role_counter_is_errno(roles[r]->counter_names[c]))
 				continue; /* not a counter */
 			snprintf(key, sizeof(key), "%s.%s", roles[r]->name, roles[r]->counter_names[c]);
 			json_object_set_new(o, key, json_integer((json_int_t)sums[r][c]));

@@ -91,7 +91,7 @@ struct run {
 	const char *status;     /* ok, interrupted, timeout, oom, error */
 	char status_reason[1024];
 	/* summary over iterations */
-	struct hist_sum **sums; /* [role * 16 + hist] */
+	struct hist_sum **sums; /* [role * ROLE_MAX_HIST + hist] */
 	json_t *summary_counters;
 	json_t *summary_probes;
 	uint64_t victim_cpu_ns, observer_cpu_ns;
@@ -497,11 +497,11 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 			}
 			if (hs->count > 0) {
 				json_object_set_new(hists, role->hist_names[h], hist_sum_to_json(hs));
-				if (!r->sums[ri * 16 + h]) {
-					r->sums[ri * 16 + h] = malloc(sizeof(struct hist_sum));
-					hist_sum_init(r->sums[ri * 16 + h]);
+				if (!r->sums[ri * ROLE_MAX_HIST + h]) {
+					r->sums[ri * ROLE_MAX_HIST + h] = malloc(sizeof(struct hist_sum));
+					hist_sum_init(r->sums[ri * ROLE_MAX_HIST + h]);
 				}
-				hist_sum_merge(r->sums[ri * 16 + h], hs);
+				hist_sum_merge(r->sums[ri * ROLE_MAX_HIST + h], hs);
 			}
 			free(hs);
 		}
@@ -515,7 +515,7 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 				sums[c] += s->counters[c];
 		}
 		for (unsigned c = 0; role->counter_names[c]; c++)
-			if (!strstr(role->counter_names[c], "errno"))
+			if (!role_counter_is_errno(role->counter_names[c]))
 				json_object_set_new(counters, role->counter_names[c], json_integer((json_int_t)sums[c]));
 			else if (sums[c])
 				json_object_set_new(counters, role->counter_names[c], json_string(strerror((int)sums[c])));
@@ -799,8 +799,8 @@ static json_t *runner_summary(struct run *r)
 		json_t *h = json_object();
 
 		for (unsigned k = 0; k < roles[ri]->nhist; k++)
-			if (r->sums[ri * 16 + k])
-				json_object_set_new(h, roles[ri]->hist_names[k], hist_sum_to_json(r->sums[ri * 16 + k]));
+			if (r->sums[ri * ROLE_MAX_HIST + k])
+				json_object_set_new(h, roles[ri]->hist_names[k], hist_sum_to_json(r->sums[ri * ROLE_MAX_HIST + k]));
 		if (json_object_size(h))
 			json_object_set_new(rolesj, roles[ri]->name, json_pack("{s:o}", "histograms", h));
 		else
@@ -819,7 +819,7 @@ static void runner_print_summary(struct run *r, const char *result_path)
 	printf("  %-22s %10s %10s %10s %10s %10s\n", "latency (us)", "count", "p50", "p99", "p99.9", "max");
 	for (unsigned ri = 0; ri < role_count; ri++)
 		for (unsigned k = 0; k < roles[ri]->nhist; k++) {
-			struct hist_sum *h = r->sums[ri * 16 + k];
+			struct hist_sum *h = r->sums[ri * ROLE_MAX_HIST + k];
 			char name[64];
 
 			if (!h || !h->count)
@@ -987,7 +987,7 @@ int runner_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	r.sums = calloc(role_count * 16, sizeof(*r.sums));
+	r.sums = calloc(role_count * ROLE_MAX_HIST, sizeof(*r.sums));
 	r.summary_counters = json_object();
 	r.summary_probes = json_object();
 
@@ -1092,7 +1092,7 @@ out:
 	else if (r.st.info)
 		storage_teardown(&r.st);
 	if (r.sums) {
-		for (unsigned i = 0; i < role_count * 16; i++)
+		for (unsigned i = 0; i < role_count * ROLE_MAX_HIST; i++)
 			free(r.sums[i]);
 		free(r.sums);
 	}

@@ -6,7 +6,9 @@
 #ifndef FL_ROLE_H
 #define FL_ROLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "arena.h"
@@ -39,6 +41,11 @@ struct role_thread {
 	uint32_t nthreads; /* of the role */
 };
 
+/* Bounds of the role table, for fixed-size per-role arrays; roles.c checks
+ * them at build time (role count) and role_check at start (histograms). */
+#define ROLE_MAX 16u
+#define ROLE_MAX_HIST 16u
+
 struct role {
 	const char *name;
 	unsigned process;
@@ -53,6 +60,17 @@ struct role {
 
 extern const struct role *const roles[];
 extern const unsigned role_count;
+
+/* Counters named last_errno hold an errno value, not a count: they are
+ * reported as text and never summed into rates. */
+static inline bool role_counter_is_errno(const char *name)
+{
+	return strcmp(name, "last_errno") == 0;
+}
+
+/* Check the table against ROLE_MAX_HIST and ARENA_COUNTERS: 0, or -1 with
+ * the offending role named on stderr. */
+int role_check(void);
 
 /* A thread's prologue: it is set up (the runner's ready check counts it),
  * now wait at the start barrier. */

@@ -1,6 +1,8 @@
 /* roles: the table of workload roles (role.h).  Add a role here. */
 #define _GNU_SOURCE
 #include "role.h"
+
+#include <stdio.h>
 #include "util.h"
 
 extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role,
@@ -16,6 +18,23 @@ const struct role *const roles[] = {
 };
 
 const unsigned role_count = FL_ARRAY_SIZE(roles);
+_Static_assert(FL_ARRAY_SIZE(roles) <= ROLE_MAX, "more roles than ROLE_MAX");
+
+int role_check(void)
+{
+	for (unsigned r = 0; r < role_count; r++) {
+		unsigned n = 0;
+
+		while (roles[r]->counter_names[n])
+			n++;
+		if (roles[r]->nhist > ROLE_MAX_HIST || n > ARENA_COUNTERS) {
+			fprintf(stderr, "faultline: role %s has %u histograms and %u counters (at most %u and %u)\n",
+				roles[r]->name, roles[r]->nhist, n, ROLE_MAX_HIST, ARENA_COUNTERS);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 void role_pace(uint64_t *next_ns, uint64_t period_ns)
 {
