@@ -5,16 +5,18 @@
 
 # Cross builds: `make ARCH=aarch64` builds static binaries into build-aarch64/
 # with Debian's cross compiler and the arm64 -dev packages (multiarch); see
-# docs/cross.md.  ARCH empty = native, as before.
+# docs/cross.md.  `make ARCH=x86_64` does the same with the x86_64 compiler
+# (the static binaries a VM initramfs carries).  ARCH empty = native, dynamic.
 ARCH     ?=
 ifneq ($(ARCH),)
 CROSS_TRIPLET_aarch64 := aarch64-linux-gnu
+CROSS_TRIPLET_x86_64  := x86_64-linux-gnu
 CROSS_TRIPLET := $(CROSS_TRIPLET_$(ARCH))
 ifeq ($(ARCH),riscv64)
 $(error ARCH=riscv64: Debian 12 (bookworm) main has no riscv64 port, so libcgroup-dev:riscv64, libjansson-dev:riscv64 and libfuse3-dev:riscv64 do not exist (gcc-riscv64-linux-gnu alone is not enough); see docs/cross.md)
 endif
 ifeq ($(CROSS_TRIPLET),)
-$(error ARCH=$(ARCH) is not supported (supported: aarch64; riscv64 lacks Debian 12 libraries, see docs/cross.md))
+$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64; riscv64 lacks Debian 12 libraries, see docs/cross.md))
 endif
 BUILD    ?= build-$(ARCH)
 CC       := $(CROSS_TRIPLET)-gcc
@@ -86,6 +88,6 @@ bench: $(BUILD)/faultline
 -include report/report.mk
 
 clean:
-	rm -rf build build-asan build-aarch64
+	rm -rf build build-asan build-aarch64 build-x86_64
 
 .PHONY: all test unit unit-build asan-build sanitize bench clean

@@ -18,12 +18,22 @@ usage: ./run.sh [COMMAND] [ARGS]
                       OPTIONS: --label L --duration S --warmup S --iterations N
                       --set KEY=VALUE (repeatable) --out DIR --timeout S --quiet
                       (all scenario keys: ./run.sh run --help)
+                      --kernel IMAGE|NAME or --debian-kernel VERSION[:ARCH] [--arch A]:
+                      boot that kernel in QEMU and run the scenario inside (docs/vm.md;
+                      more VM options: build/faultline vm --help)
+  ab SCENARIO --a KERNEL --b KERNEL [--iterations N] [OPTIONS]
+                      run SCENARIO on kernels A and B in QEMU, interleaved A B A B,
+                      and write the comparison (docs/vm.md)
   bench               measure the suite's own overheads (recording cost, harness CPU)
   compare BASE CAND [CAND...] [OPTIONS]
                       compare result sets (files, directories or labels): text table,
                       plots, JSON, JUnit, and a gate (--fail-on metric:threshold%)
   scenarios           list the bundled scenarios
   build               install build dependencies and build only
+  kernel build --src DIR|debian [--patch FILE ...] [--arch A] --out NAME
+                      build a guest kernel (defconfig + the arch's guest config +
+                      bench/vm/kernel.config) into build/kernels/NAME with a manifest;
+                      about 20 minutes on 2 cores (docs/kernels.md)
   cross [ARCH...]     install the cross toolchain and build static binaries for ARCH
                       (default aarch64) into build-ARCH/; riscv64 is not possible on
                       Debian 12 (docs/cross.md)
@@ -90,6 +100,78 @@ cross_build() {
 	make -s -j"$(nproc)" ARCH="$arch" BUILD="build-$arch" >&2 2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
 }
 
+VM_PACKAGES=(cpio e2fsprogs kmod xz-utils zstd jq file)
+
+# The VM backend (docs/vm.md).  vm_prepare ARCH KERNEL_SPEC sets VM_KERNEL,
+# VM_MANIFEST and VM_INITRD: KERNEL_SPEC is debian:VERSION (Debian's packaged
+# kernel), a name under build/kernels/ (./run.sh kernel build), or an image
+# path (its manifest.json is used when one sits next to it).
+vm_prepare() {
+	local arch=$1 spec=$2 kdir="" qpkg
+	case "$arch" in
+	x86_64) qpkg=qemu-system-x86 ;;
+	aarch64) qpkg=qemu-system-arm ;;
+	*) log "--arch $arch: the VM backend runs x86_64 and aarch64 guests here (docs/vm.md)"; exit 2 ;;
+	esac
+	need_packages "${VM_PACKAGES[@]}" "$qpkg"
+	if [ "$arch" = x86_64 ]; then
+		need_packages "${BUILD_PACKAGES[@]}"
+		make -s -j"$(nproc)" ARCH=x86_64 BUILD=build-x86_64 "build-x86_64/faultline" "build-x86_64/fl-slowfs" >&2 \
+			2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
+	else
+		cross_build "$arch" || exit $?
+	fi
+	mkdir -p "$BUILD/vm-cache"
+	VM_MANIFEST=""
+	case "$spec" in
+	debian:*)
+		kdir=$(bench/vm/debian-kernel.sh "${spec#debian:}:$arch" "$BUILD/vm-cache") || exit $?
+		VM_KERNEL=$kdir/vmlinuz VM_MANIFEST=$kdir/manifest.json ;;
+	*)
+		if [ -d "build/kernels/$spec" ]; then
+			VM_KERNEL=$(jq -r '"build/kernels/\(.name)/\(.image)"' "build/kernels/$spec/manifest.json")
+			VM_MANIFEST=build/kernels/$spec/manifest.json
+		elif [ -f "$spec" ]; then
+			VM_KERNEL=$spec
+			[ -f "$(dirname "$spec")/manifest.json" ] && VM_MANIFEST=$(dirname "$spec")/manifest.json
+		else
+			log "--kernel $spec: neither an image file nor a kernel built into build/kernels/"
+			exit 2
+		fi ;;
+	esac
+	VM_INITRD=$BUILD/vm-cache/initramfs-$arch-$(basename "${kdir:-nomodules}").cpio.gz
+	bench/vm/mkinitramfs.sh "$arch" "build-$arch" "$BUILD/vm-cache" "$VM_INITRD" $kdir || exit $?
+}
+
+# run SCENARIO in a VM: vm_run SCENARIO ARGS...; ARGS may hold --kernel K,
+# --debian-kernel V and --arch A; the rest go to `faultline vm`.
+vm_run() {
+	local scen=$1 arch=x86_64 spec="" rest=()
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--kernel) spec=${2:?--kernel needs a value}; shift 2 ;;
+		--debian-kernel)
+			local v=${2:?--debian-kernel needs a value}
+			if [[ $v == *:* ]]; then
+				case "${v##*:}" in
+				arm64 | aarch64) arch=aarch64 ;;
+				amd64 | x86_64) arch=x86_64 ;;
+				*) log "--debian-kernel $v: unknown arch '${v##*:}' (amd64, arm64)"; exit 2 ;;
+				esac
+				v=${v%:*}
+			fi
+			spec=debian:$v; shift 2 ;;
+		--arch) arch=${2:?--arch needs a value}; shift 2 ;;
+		*) rest+=("$1"); shift ;;
+		esac
+	done
+	vm_prepare "$arch" "$spec"
+	mkdir -p results
+	exec "$BUILD/faultline" vm --arch "$arch" --kernel "$VM_KERNEL" --initrd "$VM_INITRD" \
+		${VM_MANIFEST:+--manifest "$VM_MANIFEST"} --out results "${rest[@]}" "$scen"
+}
+
 scenario_path() {
 	case "$1" in
 	*/* | *.json) echo "$1" ;;
@@ -118,11 +200,19 @@ run)
 		exit 2
 	fi
 	build
+	case " $* " in
+	*" --kernel "* | *" --debian-kernel "*) vm_run "$scen" "$@" ;;
+	esac
 	mkdir -p results
 	exec "$BUILD/faultline" run "$scen" --out results "$@"
 	;;
+ab)
+	# ./run.sh ab SCENARIO --a KERNEL --b KERNEL [--iterations N] [vm options]
+	build
+	exec bench/vm/ab.sh "$@"
+	;;
 test)
-	need_packages "${TEST_PACKAGES[@]}"
+	need_packages "${TEST_PACKAGES[@]}" "${VM_PACKAGES[@]}" qemu-system-x86
 	build
 	# cross build for tests/sys_cross.sh (qemu-user); without it that test skips
 	t0=$SECONDS
@@ -148,6 +238,15 @@ scenarios)
 	;;
 build)
 	build
+	;;
+install-packages)
+	# internal: used by the suite's own scripts (bench/vm/*.sh) so that every
+	# package is installed by one function
+	need_packages "$@"
+	;;
+kernel)
+	# ./run.sh kernel build --src DIR [--patch FILE ...] [--arch A] --out NAME
+	exec bench/vm/kernel-build.sh "$@"
 	;;
 cross)
 	[ $# -eq 0 ] && set -- aarch64

@@ -12,6 +12,7 @@
 #include <string.h>
 
 int bench_main(int argc, char **argv);
+int vm_main(int argc, char **argv);
 
 /* faultline validate FILE...: check result documents against the schema. */
 static int validate_main(int argc, char **argv)
@@ -46,6 +47,7 @@ static const struct command {
 	{ "run", runner_main, "run a scenario and write a result (faultline run --help)" },
 	{ "bench", bench_main, "measure the suite's own overhead (faultline bench --help)" },
 	{ "validate", validate_main, "check result files against the schema" },
+	{ "vm", vm_main, "boot a kernel in QEMU and run a scenario inside it (faultline vm --help)" },
 	{ "workload", workload_main, "internal: a workload process started by run" },
 };
 

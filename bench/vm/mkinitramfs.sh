@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Build the base initramfs of the VM backend:
+#   bench/vm/mkinitramfs.sh ARCH BIN_DIR CACHE_DIR OUT [KERNEL_DIR]
+# Holds busybox-static for ARCH (Debian's package, fetched with apt-get
+# download), the suite's static binaries from BIN_DIR (faultline, fl-slowfs),
+# bench/vm/init as /init, and, when KERNEL_DIR (from debian-kernel.sh) has
+# modules, those modules with their load order.  `faultline vm` appends the
+# run's own files (scenario, arguments) as a second cpio segment.
+set -euo pipefail
+log() { echo "mkinitramfs: $*" >&2; }
+[ $# -ge 4 ] || { echo "usage: $0 ARCH BIN_DIR CACHE_DIR OUT [KERNEL_DIR]" >&2; exit 2; }
+arch=$1 bin=$2 out=$4 kdir=${5:-}
+mkdir -p "$3"
+cache=$(cd "$3" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+case "$arch" in
+x86_64) darch=amd64 ;;
+aarch64) darch=arm64 ;;
+*) log "unsupported arch '$arch'"; exit 2 ;;
+esac
+for f in faultline fl-slowfs; do
+	[ -x "$bin/$f" ] || { log "$bin/$f missing (make ARCH=$arch)"; exit 3; }
+	file -b "$bin/$f" | grep -q 'statically linked' || { log "$bin/$f is not statically linked"; exit 3; }
+done
+bb=$cache/busybox-$darch/busybox
+if [ ! -x "$bb" ]; then
+	t=$(mktemp -d "$cache/.busybox.XXXXXX")
+	log "downloading busybox-static:$darch"
+	(cd "$t" && apt-get download -q "busybox-static:$darch" >/dev/null 2>&1) || {
+		rm -rf "$t"; log "apt-get download busybox-static:$darch failed"; exit 3; }
+	dpkg-deb -x "$t"/*.deb "$t/root"
+	mkdir -p "$(dirname "$bb")"
+	cp "$t/root/bin/busybox" "$bb.tmp" && mv "$bb.tmp" "$bb"
+	rm -rf "$t"
+fi
+root=$(mktemp -d "$cache/.initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,etc/faultline,faultline/run,lib/modules,proc,sys,dev,tmp,root,var/tmp}
+cp "$bb" "$root/bin/busybox"
+cp "$here/init" "$root/init"
+cp "$bin/faultline" "$bin/fl-slowfs" "$root/bin/"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+if [ -n "$kdir" ] && [ -s "$kdir/modules.list" ]; then
+	cp -r "$kdir/modules/." "$root/lib/modules/"
+	cp "$kdir/modules.list" "$root/etc/faultline/modules"
+fi
+chmod 755 "$root/init" "$root/bin/"*
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) >"$out.tmp"
+mv "$out.tmp" "$out"
+log "$out: $(du -h "$out" | cut -f1) (busybox $darch, faultline, fl-slowfs${kdir:+, modules of $(basename "$kdir")})"

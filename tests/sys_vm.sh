@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The VM backend (docs/vm.md): Debian's 6.12 cloud-amd64 kernel booted in
+# qemu-system-x86_64 through ./run.sh, the guest's exit status carried back,
+# a panicking guest and a hanging guest each ending within the watchdog bound
+# with no QEMU process left, and every bundled scenario in a short form inside
+# the guest with full isolation.  ./run.sh test installs QEMU; this test
+# fetches the kernel with apt-get download (network) on its first run.
+# FAULTLINE_SKIP_VM=1 skips it (say why when you do).  Prints PASS/FAIL/SKIP.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+tmp=$(mktemp -d /tmp/faultline-vm-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=1; }
+skip() { echo "SKIP $1: $2"; }
+
+if [ "${FAULTLINE_SKIP_VM:-0}" = 1 ]; then
+	skip vm "FAULTLINE_SKIP_VM=1"; exit 0
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	skip vm "qemu-system-x86_64 missing (./run.sh test installs qemu-system-x86)"; exit 0
+fi
+# QEMU processes of this test's guests: their command lines name a
+# /var/tmp/faultline-vm-* work directory.  Only looked at, never killed.
+qemu_left() { ps -eo pid=,args= | grep -F 'faultline-vm-' | grep -F qemu-system | grep -v grep; }
+j() { jq -r "$1" "$2" 2>/dev/null; }
+one_result() { ls "$1"/*.json 2>/dev/null | head -n 1; }
+
+# 1. Debian's 6.12 cloud kernel, a short smoke run: full isolation, major
+#    faults, exit status 0 carried back, the VM recorded in the result
+t0=$SECONDS
+./run.sh run smoke --debian-kernel 6.12 --duration 3 --out "$tmp/r1" --quiet >"$tmp/r1.out" 2>&1
+rc=$?
+f=$(one_result "$tmp/r1")
+if [ "$rc" -ne 0 ] || [ -z "$f" ]; then
+	fail vm_debian_6.12_smoke "exit $rc, result '${f}': $(tail -5 "$tmp/r1.out" | tr '\n' ' ')"
+	echo "$failed" >/dev/null
+	exit 1
+fi
+KDIR=$(ls -d "$BUILD"/vm-cache/debian-kernels/6.12.*-cloud-amd64-amd64 | sort -V | tail -n 1)
+INITRD=$BUILD/vm-cache/initramfs-x86_64-$(basename "$KDIR").cpio.gz
+st=$(j .status "$f") be=$(j .environment.backend "$f") iso=$(j .environment.isolation "$f")
+kr=$(j .environment.kernel_release "$f") maj=$(j '.summary.counters["fault.major_faults"]' "$f")
+ge=$(j .environment.vm.guest_exit_status "$f") acc=$(j .environment.vm.accel "$f")
+qv=$(j .environment.vm.qemu_version "$f") man=$(j .environment.vm.kernel_manifest.package "$f")
+if [ "$st" = ok ] && [ "$be" = vm ] && [ "$iso" = full ] && [[ "$kr" == 6.12.*cloud-amd64 ]] &&
+	[ "${maj:-0}" -gt 0 ] && [ "$ge" = 0 ] && [[ "$qv" == QEMU* ]] && [[ "$man" == linux-image-6.12* ]] &&
+	"$BUILD/faultline" validate "$f" >/dev/null; then
+	pass "vm_debian_6.12_smoke (kernel $kr, $acc, isolation $iso, $maj major faults, $((SECONDS - t0)) s)"
+else
+	fail vm_debian_6.12_smoke "status=$st backend=$be isolation=$iso kernel=$kr major=$maj guest_exit=$ge qemu=$qv manifest=$man"
+fi
+if jq -e '.config.storage.path == "/data/faultline"' "$f" >/dev/null &&
+	grep -q 'controllers: .*memory.*' "${f%.json}.console.log"; then
+	pass "vm_guest_setup (victim files on the virtio-blk ext4 disk, controllers enabled, console log kept)"
+else
+	fail vm_guest_setup "storage.path $(j .config.storage.path "$f"); console log ${f%.json}.console.log"
+fi
+
+# 2. a guest run that fails: its exit status and message come back
+"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r2" --quiet --duration 2 \
+	--set 'storage.path="/proc/faultline-nowhere"' bench/scenarios/smoke.json >"$tmp/r2.out" 2>&1
+rc=$?
+f=$(one_result "$tmp/r2")
+ge=$(j .environment.vm.guest_exit_status "$f")
+if [ "$rc" -ne 0 ] && [ -n "$f" ] && [ "$ge" = "$rc" ] && [ "$(j .status "$f")" != ok ]; then
+	pass "vm_exit_status_carried (guest exit $ge, host exit $rc, status $(j .status "$f"))"
+else
+	fail vm_exit_status_carried "host exit $rc, guest exit '$ge', result '$f': $(tail -3 "$tmp/r2.out" | tr '\n' ' ')"
+fi
+
+# 3. a guest that panics (an initramfs that is not one): status error with
+#    the panic as the reason, well inside the watchdog, no QEMU left
+head -c 65536 /dev/urandom >"$tmp/bad-initrd"
+t0=$SECONDS
+"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$tmp/bad-initrd" --out "$tmp/r3" --quiet --duration 2 \
+	--vm-timeout 120 bench/scenarios/smoke.json >"$tmp/r3.out" 2>&1
+rc=$?
+el=$((SECONDS - t0))
+f=$(one_result "$tmp/r3")
+if [ "$rc" -eq 1 ] && [ "$(j .status "$f")" = error ] && j .status_reason "$f" | grep -q 'Kernel panic' &&
+	[ "$el" -lt 120 ] && [ -z "$(qemu_left)" ] && "$BUILD/faultline" validate "$f" >/dev/null; then
+	pass "vm_guest_panic (status error in $el s: $(j .status_reason "$f" | cut -c1-60))"
+else
+	fail vm_guest_panic "exit $rc after $el s, status '$(j .status "$f")', reason '$(j .status_reason "$f")', qemu left: $(qemu_left)"
+fi
+
+# 4. a guest that outlives the watchdog: status timeout at the bound, no QEMU left
+t0=$SECONDS
+"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r4" --quiet --duration 60 \
+	--vm-timeout 8 bench/scenarios/smoke.json >"$tmp/r4.out" 2>&1
+rc=$?
+el=$((SECONDS - t0))
+f=$(one_result "$tmp/r4")
+if [ "$rc" -eq 1 ] && [ "$(j .status "$f")" = timeout ] && [ "$el" -lt 20 ] && [ -z "$(qemu_left)" ] &&
+	[ -z "$(ls -d /var/tmp/faultline-vm-* 2>/dev/null)" ]; then
+	pass "vm_guest_hang_watchdog (timeout after $el s with an 8 s watchdog, QEMU and work directory gone)"
+else
+	fail vm_guest_hang_watchdog "exit $rc after $el s, status '$(j .status "$f")', qemu left: $(qemu_left)"
+fi
+
+# 5. bad input fails on the host, before anything boots, with exit 2
+"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r5" --set victim.nope=1 \
+	bench/scenarios/smoke.json >"$tmp/r5.out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'victim.nope' "$tmp/r5.out" && [ ! -e "$tmp/r5" ]; then
+	pass "vm_bad_input (exit 2 before booting: $(head -1 "$tmp/r5.out" | cut -c1-60))"
+else
+	fail vm_bad_input "exit $rc, output: $(head -2 "$tmp/r5.out" | tr '\n' ' ')"
+fi
+
+# 6. every bundled scenario, short, inside the guest with full isolation
+#    (zram swap for the swap-in variant)
+for s in bench/scenarios/*.json; do
+	name=$(basename "$s" .json)
+	t0=$SECONDS
+	"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/s-$name" --quiet \
+		--swap-bytes 256M --duration 2 --warmup 0 --iterations 1 --set victim.files.size_bytes=16M \
+		--set victim.fault_threads=16 "$s" >"$tmp/s-$name.out" 2>&1
+	rc=$?
+	f=$(one_result "$tmp/s-$name")
+	if [ "$rc" -eq 0 ] && [ "$(j .status "$f")" = ok ] && [ "$(j .environment.isolation "$f")" = full ]; then
+		pass "vm_scenario_$name (isolation full, $((SECONDS - t0)) s)"
+	else
+		fail "vm_scenario_$name" "exit $rc, status '$(j .status "$f")', isolation '$(j .environment.isolation "$f")': $(tail -3 "$tmp/s-$name.out" | tr '\n' ' ')"
+	fi
+done
+[ -z "$(qemu_left)" ] || fail vm_no_qemu_left "$(qemu_left)"
+exit "$failed"
