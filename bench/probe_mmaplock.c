@@ -5,6 +5,7 @@
  * released, per task.  Method and limits: docs/probes.md. */
 #define _GNU_SOURCE
 #include "probe.h"
+#include "config.h"
 #include "hist.h"
 #include "util.h"
 
@@ -43,6 +44,7 @@ static struct {
 	char tracefs[128];   /* the tracefs root we use */
 	char inst[256];      /* our instance */
 	char reason[256];
+	char off_reason[300]; /* why resolve turned the probe off */
 	int pipe_fd;
 	int root_fd;         /* our detached tracefs mount, -1 when the system one is used */
 	char *buf;
@@ -153,16 +155,75 @@ static void mmaplock_reset_hists(void)
 	memset(mmaplock.decades, 0, sizeof(mmaplock.decades));
 }
 
+bool mmaplock_no_trace(const char *env)
+{
+	return env && *env && strcmp(env, "0") != 0;
+}
+
+int mmaplock_mode_decide(int requested, const char *no_trace_env, bool usable)
+{
+	if (mmaplock_no_trace(no_trace_env) || requested == PROBE_OFF)
+		return PROBE_OFF;
+	if (usable)
+		return PROBE_ON;
+	return requested == PROBE_ON ? -1 : PROBE_OFF;
+}
+
+static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reason, size_t len);
+
+/* probes.mmap_lock: off and FAULTLINE_NO_TRACE need no trial; auto and on
+ * start the probe once on the runner itself and stop it (nothing is left),
+ * so "auto" resolves to what the iterations will get and "on" fails before
+ * the run creates anything. */
+static int mmaplock_resolve(struct config *cfg, char *reason, size_t len)
+{
+	const char *env = getenv("FAULTLINE_NO_TRACE");
+	int requested = cfg->probes.mmap_lock, decided;
+	char why[256] = "";
+	bool usable = false;
+
+	mmaplock.off_reason[0] = 0;
+	if (!mmaplock_no_trace(env) && requested != PROBE_OFF) {
+		usable = mmaplock_start(NULL, getpid(), why, sizeof(why)) == 0;
+		if (mmaplock.started || mmaplock.inst[0] || mmaplock.mount_dir[0] || mmaplock.root_fd >= 0)
+			mmaplock_teardown();
+	}
+	decided = mmaplock_mode_decide(requested, env, usable);
+	if (decided < 0) {
+		snprintf(reason, len, "probes.mmap_lock is \"on\" but the mmap_lock tracepoint probe cannot start: %s",
+			 why);
+		return -1;
+	}
+	if (decided == PROBE_OFF && mmaplock_no_trace(env)) {
+		snprintf(mmaplock.off_reason, sizeof(mmaplock.off_reason),
+			 "disabled by FAULTLINE_NO_TRACE (overrides probes.mmap_lock \"%s\")",
+			 config_enum_name("probes.mmap_lock", requested));
+		if (requested == PROBE_ON)
+			fprintf(stderr, "faultline: note: FAULTLINE_NO_TRACE overrides probes.mmap_lock \"on\": the "
+					"mmap_lock probe is off\n");
+	} else if (decided == PROBE_OFF && requested == PROBE_AUTO) {
+		snprintf(mmaplock.off_reason, sizeof(mmaplock.off_reason), "unavailable (probes.mmap_lock \"auto\"): %s",
+			 why);
+		fprintf(stderr, "faultline: note: the mmap_lock probe is off: %s\n", why);
+	}
+	cfg->probes.mmap_lock = decided;
+	return 0;
+}
+
 static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reason, size_t len)
 {
 	char pid[32];
 
-	(void)ctx;
 	mmaplock.reason[0] = 0;
 	if (mmaplock.started)
 		mmaplock_teardown();
-	if (getenv("FAULTLINE_NO_TRACE") && strcmp(getenv("FAULTLINE_NO_TRACE"), "0") != 0) {
-		snprintf(reason, len, "disabled by FAULTLINE_NO_TRACE");
+	if (ctx && ctx->cfg && ctx->cfg->probes.mmap_lock == PROBE_OFF) {
+		snprintf(reason, len, "%s", mmaplock.off_reason[0] ? mmaplock.off_reason
+								   : "off in the scenario (probes.mmap_lock \"off\")");
+		goto fail;
+	}
+	if (mmaplock_no_trace(getenv("FAULTLINE_NO_TRACE"))) {
+		snprintf(reason, len, "disabled by FAULTLINE_NO_TRACE (overrides probes.mmap_lock)");
 		goto fail;
 	}
 	if (!mmaplock.buf) {
@@ -488,6 +549,7 @@ static void mmaplock_stop(const struct probe_ctx *ctx)
 
 const struct probe mmaplock_probe = {
 	.name = "mmap_lock",
+	.resolve = mmaplock_resolve,
 	.available = mmaplock_available,
 	.sample = mmaplock_sample,
 	.start = mmaplock_start,

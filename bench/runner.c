@@ -98,6 +98,7 @@ struct run {
 	uint64_t arena_bytes;
 	char sched[160];
 	json_t *pressure;
+	json_t *swap;
 };
 
 static void runner_set_status(struct run *r, const char *status, const char *fmt, ...)
@@ -208,7 +209,7 @@ static pid_t runner_spawn(struct run *r, const char *process, int group, int con
 	if (group == CGV2_VICTIM) {
 		/* probes that follow the victim (tracing by pid) start before it runs;
 		 * a probe that cannot start says why in its available() */
-		struct probe_ctx ctx = { &r->cg, NULL, &r->st };
+		struct probe_ctx ctx = { &r->cg, NULL, &r->st, &r->cfg };
 
 		for (unsigned p = 0; p < probe_count; p++) {
 			char why[256];
@@ -478,7 +479,10 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 		int64_t n = role->threads(&r->cfg);
 		json_t *o, *hists, *counters;
 		uint64_t sums[ARENA_COUNTERS] = { 0 };
-		unsigned started = 0;
+		unsigned started = 0, ncounters = 0;
+
+		while (role->counter_names[ncounters])
+			ncounters++;
 
 		if (n <= 0)
 			continue;
@@ -512,7 +516,10 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 				continue;
 			started += s->state != SLOT_IDLE;
 			for (unsigned c = 0; c < ARENA_COUNTERS; c++)
-				sums[c] += s->counters[c];
+				if (c < ncounters && role_counter_is_errno(role->counter_names[c]))
+					sums[c] = s->counters[c] ? s->counters[c] : sums[c]; /* an errno: one thread's, not a sum */
+				else
+					sums[c] += s->counters[c];
 		}
 		for (unsigned c = 0; role->counter_names[c]; c++)
 			if (!role_counter_is_errno(role->counter_names[c]))
@@ -629,7 +636,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 			goto fail;
 	}
 	{
-		struct probe_ctx ctx = { &r->cg, &arena, &r->st };
+		struct probe_ctx ctx = { &r->cg, &arena, &r->st, &r->cfg };
 		uint64_t start = util_now_ns(), next_sample;
 		bool stopped = false;
 
@@ -730,7 +737,7 @@ static json_t *runner_iteration(struct run *r, int64_t iter)
 	}
 	json_object_set_new(it, "roles", runner_collect_roles(r, &arena));
 	{
-		struct probe_ctx ctx = { &r->cg, &arena, &r->st };
+		struct probe_ctx ctx = { &r->cg, &arena, &r->st, &r->cfg };
 		json_t *deltas = runner_probe_deltas(&s, present, reasons, &ctx), *wl;
 
 		wl = json_object_get(json_object_get(deltas, "workload"), "delta");
@@ -763,7 +770,7 @@ fail:
 done:
 	for (unsigned p = 0; p < probe_count; p++)
 		if (probes[p]->stop) {
-			struct probe_ctx ctx = { &r->cg, &arena, &r->st };
+			struct probe_ctx ctx = { &r->cg, &arena, &r->st, &r->cfg };
 
 			probes[p]->stop(&ctx);
 		}
@@ -844,6 +851,17 @@ static void runner_print_summary(struct run *r, const char *result_path)
 		printf("  isolation: %s (%s)\n", r->cg.isolation, r->cg.reason);
 		if (r->pressure)
 			printf("  memory pressure: %s\n", json_string_value(json_object_get(r->pressure, "mode")));
+		if (r->cfg.victim.memory == MEMORY_ANON && r->swap)
+			printf("  swap: %s (%lld bytes); pswpin=%lld pswpout=%lld\n",
+			       json_string_value(json_object_get(r->swap, "status")),
+			       (long long)json_integer_value(json_object_get(r->swap, "total_bytes")),
+			       (long long)json_integer_value(json_object_get(vm, "pswpin")),
+			       (long long)json_integer_value(json_object_get(vm, "pswpout")));
+		if (r->cfg.victim.odirect.threads > 0)
+			printf("  odirect: reads=%lld errors=%lld buffer_major_faults=%lld\n",
+			       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.reads")),
+			       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.errors")),
+			       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.buffer_major_faults")));
 	}
 	if (result_path)
 		printf("result: %s\n", result_path);
@@ -946,6 +964,12 @@ int runner_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (unsigned p = 0; p < probe_count; p++)
+		if (probes[p]->resolve && probes[p]->resolve(&r.cfg, err, sizeof(err)) < 0) {
+			util_err("%s", err);
+			ret = FL_EXIT_NORESOURCE;
+			goto out;
+		}
 	/* From here on things get created: every exit goes through `finish`. */
 	ret = FL_EXIT_FAIL;
 	if (!r.timeout_s)
@@ -1033,6 +1057,33 @@ int runner_main(int argc, char **argv)
 		if (!r.quiet)
 			fprintf(stderr, "faultline: memory pressure: %s\n", how);
 	}
+	{
+		/* swap: what the swap-in variants (victim.memory anon) need; without
+		 * it anonymous pages cannot be paged out and touches do not fault */
+		bool needed = r.cfg.victim.memory == MEMORY_ANON;
+		json_int_t total;
+
+		r.swap = sysinfo_swap();
+		total = json_integer_value(json_object_get(r.swap, "total_bytes"));
+		json_object_set_new(r.swap, "needed", json_boolean(needed));
+		json_object_set_new(r.swap, "status", json_string(total > 0 ? "present" : "absent"));
+		if (needed && total == 0) {
+			uint64_t anon = r.cfg.victim.file_size_bytes * (uint64_t)r.cfg.victim.file_count;
+			uint64_t limit = r.cfg.cg_victim.memory_max_bytes;
+			char note[600];
+
+			snprintf(note, sizeof(note),
+				 "victim.memory is anon but the system has no swap (swap_total_bytes 0): anonymous pages "
+				 "cannot be paged out, so the fault threads' touches do not fault and pswpin/pswpout stay "
+				 "0; the swap-in measurement is absent%s",
+				 r.cg.created && r.cg.has_memory && limit && anon > limit
+					 ? "; the anonymous memory exceeds the victim's memory.max, so expect the victim "
+					   "to be OOM-killed (status oom)"
+					 : "");
+			json_object_set_new(r.swap, "note", json_string(note));
+			fprintf(stderr, "faultline: note: %s\n", note);
+		}
+	}
 	for (int64_t i = 0; i < r.cfg.iterations && !runner_must_stop(&r); i++)
 		json_array_append_new(iterations, runner_iteration(&r, i));
 finish:
@@ -1062,6 +1113,7 @@ finish:
 	json_object_set_new(doc, "cgroup", cgv2_to_json(&r.cg));
 	json_object_set_new(doc, "storage", r.st.info ? json_incref(r.st.info) : json_object());
 	json_object_set_new(doc, "pressure", r.pressure ? json_incref(r.pressure) : json_pack("{s:s}", "mode", "none"));
+	json_object_set_new(doc, "swap", r.swap ? json_incref(r.swap) : sysinfo_swap());
 	json_object_set_new(doc, "harness",
 			    json_pack("{s:I, s:I, s:I, s:I, s:s, s:s}", "runner_cpu_ns",
 				      (json_int_t)(runner_timeval_ns(self.ru_utime) + runner_timeval_ns(self.ru_stime)),
@@ -1099,6 +1151,7 @@ out:
 	json_decref(r.summary_counters);
 	json_decref(r.summary_probes);
 	json_decref(r.pressure);
+	json_decref(r.swap);
 	json_decref(doc);
 	json_decref(iterations);
 	cgv2_free(&r.cg);

@@ -30,6 +30,11 @@ const struct config_option config_options[] = {
 	OPT("victim.files.count", CONFIG_INT, victim.file_count, 1, 100000, "4", NULL, "number of mapped files"),
 	OPT("victim.files.size_bytes", CONFIG_SIZE, victim.file_size_bytes, 4096, 1024 * TiB, "\"64M\"", NULL,
 	    "size of each file (integer or K/M/G/T suffix); may exceed RAM"),
+	OPT("victim.memory", CONFIG_ENUM, victim.memory, 0, 0, "\"file\"", "file|anon",
+	    "what the fault threads touch: file = shared/private mappings of the storage's files; anon = "
+	    "anonymous memory of the same total size (count x size_bytes), filled with the files' content at "
+	    "set-up, pushed to swap by victim.pass_end=pageout, the evictor's pageout or memory.max, and faulted "
+	    "back (swap-in); needs swap to fault at all (results say swap_total_bytes)"),
 	OPT("victim.pattern", CONFIG_ENUM, victim.pattern, 0, 0, "\"random\"", "sequential|random|zipf|stride",
 	    "page order within a thread's slice: random is a permutation (each page once per pass)"),
 	OPT("victim.zipf_theta", CONFIG_DOUBLE, victim.zipf_theta, 0.01, 5, "0.99", NULL,
@@ -41,8 +46,10 @@ const struct config_option config_options[] = {
 	OPT("victim.map", CONFIG_ENUM, victim.map, 0, 0, "\"shared\"", "shared|private", "MAP_SHARED or MAP_PRIVATE"),
 	OPT("victim.madvise", CONFIG_ENUM, victim.advice, 0, 0, "\"none\"", "none|random|sequential",
 	    "madvise hint on the mappings (MADV_RANDOM turns readahead off)"),
-	OPT("victim.pass_end", CONFIG_ENUM, victim.pass_end, 0, 0, "\"dontneed\"", "dontneed|none",
-	    "after a pass over its slice a thread zaps its PTEs (MADV_DONTNEED) so every touch faults again"),
+	OPT("victim.pass_end", CONFIG_ENUM, victim.pass_end, 0, 0, "\"dontneed\"", "dontneed|none|pageout",
+	    "after a pass over its slice a thread zaps its PTEs (dontneed: MADV_DONTNEED) so every touch faults "
+	    "again, or reclaims its slice (pageout: MADV_PAGEOUT: file pages dropped with shadow entries, "
+	    "anonymous pages written to swap), or leaves it (none)"),
 	OPT("victim.classify", CONFIG_ENUM, victim.classify, 0, 0, "\"rusage\"", "rusage|none",
 	    "tell major/minor/no fault per touch from getrusage(RUSAGE_THREAD) deltas, or not at all"),
 	OPT("victim.verify", CONFIG_BOOL, victim.verify, 0, 0, "false", NULL,
@@ -57,6 +64,15 @@ const struct config_option config_options[] = {
 	    "mprotect/madvise on the writer's own mapping, or on a sub-range of a faulting mapping (splits its VMA)"),
 	OPT("victim.writer.map_bytes", CONFIG_SIZE, victim.writer.map_bytes, 4096, 1024.0 * 1024 * 1024, "\"64K\"",
 	    NULL, "size of the writer's own mappings"),
+
+	OPT("victim.odirect.threads", CONFIG_INT, victim.odirect.threads, 0, 4096, "0", NULL,
+	    "victim threads doing O_DIRECT read()s of a storage file into a not-yet-faulted MAP_PRIVATE mapping "
+	    "of another file, so get_user_pages faults the buffer in (the 2014 GUP case, victim side)"),
+	OPT("victim.odirect.rate_per_s", CONFIG_DOUBLE, victim.odirect.rate_per_s, 0, 1e6, "100", NULL,
+	    "O_DIRECT reads per second per odirect thread; 0 = back to back"),
+	OPT("victim.odirect.bytes", CONFIG_SIZE, victim.odirect.bytes, 512, 64.0 * 1024 * 1024, "\"64K\"", NULL,
+	    "bytes per O_DIRECT read (a multiple of 512, at most victim.files.size_bytes): the buffer pages "
+	    "get_user_pages must fault in per read = bytes / 4096"),
 
 	OPT("observer.threads", CONFIG_INT, observer.threads, 0, 256, "1", NULL,
 	    "threads in the protected group reading the victim's /proc files"),
@@ -124,6 +140,11 @@ const struct config_option config_options[] = {
 	    "evictor: fadvise = posix_fadvise(DONTNEED) on the file range (no mmap_lock; unmapped pages, "
 	    "dropped without a shadow entry); pageout = madvise(MADV_PAGEOUT) on the victim's mapping of it "
 	    "(reclaim: mapped pages, shadow entries, so refaults are counted; takes mmap_lock for reading)"),
+
+	OPT("probes.mmap_lock", CONFIG_ENUM, probes.mmap_lock, 0, 0, "\"auto\"", "auto|on|off",
+	    "mmap_lock tracepoint probe: auto = on when tracefs and the tracepoints are usable, else off with "
+	    "the reason; on = required (the run exits 3 before creating anything when it cannot start); off = "
+	    "not started.  FAULTLINE_NO_TRACE=1 in the environment overrides it (off)"),
 };
 
 const size_t config_option_count = FL_ARRAY_SIZE(config_options);
@@ -514,15 +535,32 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	if (c->victim.pattern == PATTERN_ZIPF && c->victim.zipf_theta == 1.0)
 		return config_fail(&x, "victim.zipf_theta", NULL,
 				   "must not be 1.0 (the generator divides by 1 - theta) (value 1.0)");
-	if (c->victim.fault_threads == 0 && c->victim.writer_threads == 0)
+	if (c->victim.fault_threads == 0 && c->victim.writer_threads == 0 && c->victim.odirect.threads == 0)
 		return config_fail(&x, "victim.fault_threads", NULL,
-				   "the victim needs at least one fault or writer thread (both are 0)");
+				   "the victim needs at least one fault, writer or odirect thread (all are 0)");
 	if (c->pressure.mode == PRESSURE_EMULATE && c->pressure.methods == 0)
 		return config_fail(&x, "pressure.methods", NULL, "the evictor needs at least one method");
 	if (c->observer.gup_threads > 0 && c->observer.gup_methods == 0)
 		return config_fail(&x, "observer.gup_methods", NULL, "gup threads need at least one method");
 	if (c->victim.writer_threads > 0 && c->victim.writer.ops == 0)
 		return config_fail(&x, "victim.writer.ops", NULL, "writer threads need at least one operation");
+	if (c->victim.memory == MEMORY_ANON && c->victim.pass_end == PASS_END_DONTNEED)
+		return config_fail(&x, "victim.pass_end", NULL,
+				   "dontneed would discard the anonymous memory (victim.memory anon): use pageout "
+				   "(swap it out after each pass) or none (value \"dontneed\")");
+	if (c->victim.memory == MEMORY_ANON && c->observer.gup_threads > 0)
+		return config_fail(&x, "observer.gup_threads", NULL,
+				   "the gup threads read the victim's file mappings, which victim.memory anon does "
+				   "not have (value %lld)", (long long)c->observer.gup_threads);
+	if (c->victim.odirect.threads > 0 && c->victim.odirect.bytes % 512 != 0)
+		return config_fail(&x, "victim.odirect.bytes", NULL,
+				   "must be a multiple of 512 (O_DIRECT alignment) (value %llu)",
+				   (unsigned long long)c->victim.odirect.bytes);
+	if (c->victim.odirect.threads > 0 && c->victim.odirect.bytes > c->victim.file_size_bytes)
+		return config_fail(&x, "victim.odirect.bytes", NULL,
+				   "larger than victim.files.size_bytes (%llu) (value %llu)",
+				   (unsigned long long)c->victim.file_size_bytes,
+				   (unsigned long long)c->victim.odirect.bytes);
 	if (c->victim.file_size_bytes % 4096 != 0)
 		return config_fail(&x, "victim.files.size_bytes", NULL, "must be a multiple of 4096 (value %llu)",
 				   (unsigned long long)c->victim.file_size_bytes);

@@ -13,7 +13,9 @@
 enum config_pattern { PATTERN_SEQUENTIAL, PATTERN_RANDOM, PATTERN_ZIPF, PATTERN_STRIDE };
 enum config_map { MAP_KIND_SHARED, MAP_KIND_PRIVATE };
 enum config_advice { ADVICE_NONE, ADVICE_RANDOM, ADVICE_SEQUENTIAL };
-enum config_pass_end { PASS_END_DONTNEED, PASS_END_NONE };
+enum config_pass_end { PASS_END_DONTNEED, PASS_END_NONE, PASS_END_PAGEOUT };
+enum config_memory { MEMORY_FILE, MEMORY_ANON };
+enum config_probe_mode { PROBE_AUTO, PROBE_ON, PROBE_OFF };
 enum config_classify { CLASSIFY_RUSAGE, CLASSIFY_NONE };
 enum config_writer_target { WRITER_TARGET_OWN, WRITER_TARGET_FAULT_VMA };
 /* bits of victim.writer.ops */
@@ -43,6 +45,7 @@ struct config {
 		int64_t writer_threads;
 		int64_t file_count;
 		uint64_t file_size_bytes;
+		int memory;
 		int pattern;
 		double zipf_theta;
 		int64_t stride_pages;
@@ -59,6 +62,11 @@ struct config {
 			int target;
 			uint64_t map_bytes;
 		} writer;
+		struct {
+			int64_t threads;
+			double rate_per_s;
+			uint64_t bytes;
+		} odirect;
 	} victim;
 	struct {
 		int64_t threads;
@@ -101,6 +109,9 @@ struct config {
 		uint64_t chunk_bytes;
 		uint32_t methods;
 	} pressure;
+	struct {
+		int mmap_lock;
+	} probes;
 };
 
 enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET };

@@ -98,5 +98,52 @@ json_t *sysinfo_environment(void)
 	json_object_set_new(env, "kernel_config", sysinfo_kernel_config(u.release, &cfg_source));
 	json_object_set_new(env, "kernel_config_source", cfg_source);
 	json_object_set_new(env, "suite_version", json_string(FL_VERSION));
+	{
+		char *mi = util_read_file("/proc/meminfo", NULL);
+		uint64_t total = 0, free_b = 0;
+
+		sysinfo_meminfo_swap(mi, &total, &free_b);
+		free(mi);
+		json_object_set_new(env, "swap_total_bytes", json_integer((json_int_t)total));
+	}
 	return env;
+}
+
+int sysinfo_meminfo_swap(const char *meminfo, uint64_t *total_bytes, uint64_t *free_bytes)
+{
+	const char *t = meminfo ? strstr(meminfo, "SwapTotal:") : NULL;
+	const char *f = meminfo ? strstr(meminfo, "SwapFree:") : NULL;
+	unsigned long long tk, fk;
+
+	*total_bytes = *free_bytes = 0;
+	if (!t || !f || sscanf(t, "SwapTotal: %llu kB", &tk) != 1 || sscanf(f, "SwapFree: %llu kB", &fk) != 1)
+		return -1;
+	*total_bytes = (uint64_t)tk * 1024;
+	*free_bytes = (uint64_t)fk * 1024;
+	return 0;
+}
+
+json_t *sysinfo_swap(void)
+{
+	char *text = util_read_file("/proc/meminfo", NULL), *line, *save = NULL;
+	uint64_t total = 0, free_b = 0;
+	json_t *devices = json_array();
+
+	sysinfo_meminfo_swap(text, &total, &free_b);
+	free(text);
+	/* /proc/swaps: "Filename Type Size Used Priority", sizes in KiB */
+	text = util_read_file("/proc/swaps", NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		char name[256], type[32];
+		unsigned long long size, used;
+		int prio;
+
+		if (sscanf(line, "%255s %31s %llu %llu %d", name, type, &size, &used, &prio) == 5)
+			json_array_append_new(devices, json_pack("{s:s, s:s, s:I, s:I, s:i}", "name", name, "type", type,
+								 "size_bytes", (json_int_t)(size * 1024),
+								 "used_bytes", (json_int_t)(used * 1024), "priority", prio));
+	}
+	free(text);
+	return json_pack("{s:I, s:I, s:o}", "total_bytes", (json_int_t)total, "free_bytes", (json_int_t)free_b,
+			 "devices", devices);
 }

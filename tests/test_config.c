@@ -203,7 +203,7 @@ static const struct bad_case bad_cases[] = {
 	  "{\n"
 	  "  \"victim\": { \"writer_threads\": 0, \"fault_threads\": 0 }\n"
 	  "}\n",
-	  0, "victim.fault_threads", "at least one fault or writer thread", true },
+	  0, "victim.fault_threads", "at least one fault, writer or odirect thread", true },
 };
 
 static void run_bad_case(const struct bad_case *bc)

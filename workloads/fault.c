@@ -7,7 +7,9 @@
  * counted, not touched).  When a pass ends the thread zaps its slice's page
  * table entries (MADV_DONTNEED, pass_end=dontneed), so the next pass faults
  * again: a minor fault when the page is still in the page cache, a major one
- * when it was reclaimed or dropped.  Each touch is timed with two
+ * when it was reclaimed or dropped; or reclaims its slice (MADV_PAGEOUT,
+ * pass_end=pageout), which with victim.memory=anon writes the pages to swap,
+ * so the next pass swaps them back in (major faults; none without swap).  Each touch is timed with two
  * CLOCK_MONOTONIC reads; with classify=rusage a getrusage(RUSAGE_THREAD) after
  * the touch (outside the timed span; it takes no mmap_lock) tells major,
  * minor, or no fault (e.g. mapped by fault-around).
@@ -192,8 +194,11 @@ static void *fault_run(void *arg)
 				arena_count(slot, FAULT_VERIFIED_PAGES, 1);
 			}
 		}
-		if (cfg->victim.pass_end == PASS_END_DONTNEED && fw.n > 0) {
-			/* zap the slice's PTEs, file by file (a slice may span files) */
+		if (cfg->victim.pass_end != PASS_END_NONE && fw.n > 0) {
+			/* zap the slice's PTEs (dontneed) or reclaim it (pageout: file
+			 * pages with shadow entries, anonymous ones to swap), file by
+			 * file (a slice may span files) */
+			int advice = cfg->victim.pass_end == PASS_END_PAGEOUT ? MADV_PAGEOUT : MADV_DONTNEED;
 			uint64_t g = first;
 
 			while (g < last) {
@@ -202,7 +207,7 @@ static void *fault_run(void *arg)
 
 				if (n > last - g)
 					n = last - g;
-				madvise(w->maps[file] + in * PAGE, n * PAGE, MADV_DONTNEED);
+				madvise(w->maps[file] + in * PAGE, n * PAGE, advice);
 				g += n;
 			}
 		}

@@ -6,7 +6,7 @@
 #include "util.h"
 
 extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role,
-	gup_role;
+	gup_role, odirect_role;
 
 const struct role *const roles[] = {
 	&fault_role,    /* victim: touch pages of mapped files, time each first touch */
@@ -15,6 +15,7 @@ const struct role *const roles[] = {
 	&procread_role, /* observer: read /proc/<victim>/{cmdline,environ,maps,...} */
 	&psscan_role,   /* observer: read every /proc/<pid>/cmdline, like ps */
 	&gup_role,      /* observer: process_vm_readv and /proc/<victim>/mem into file mappings */
+	&odirect_role,  /* victim: O_DIRECT reads into unfaulted file mappings (GUP faults them in) */
 };
 
 const unsigned role_count = FL_ARRAY_SIZE(roles);

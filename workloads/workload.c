@@ -25,6 +25,43 @@ static void workload_fail(struct arena *a, unsigned process, const char *msg)
 		snprintf(a->hdr->error[process], sizeof(a->hdr->error[process]), "%s", msg);
 }
 
+/* victim.memory anon: one anonymous region per "file", of the same size,
+ * without transparent huge pages, filled with that file's content (so
+ * victim.verify checks what comes back from swap).  Filling needs write access; the regions then keep w->prot. */
+static int workload_map_anon(struct workload *w, char *err, size_t errlen)
+{
+	const struct config *cfg = w->cfg;
+	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
+		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
+
+	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
+		w->maps[i] = mmap(NULL, cfg->victim.file_size_bytes, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (w->maps[i] == MAP_FAILED) {
+			w->maps[i] = NULL;
+			snprintf(err, errlen, "victim: mmap anonymous region %lld (%llu bytes): %s", (long long)i,
+				 (unsigned long long)cfg->victim.file_size_bytes, strerror(errno));
+			return -1;
+		}
+		/* 4 KiB pages, as with files: one touch, one fault, one swap-in */
+		if (madvise(w->maps[i], cfg->victim.file_size_bytes, MADV_NOHUGEPAGE) < 0) {
+			snprintf(err, errlen, "victim: madvise(MADV_NOHUGEPAGE) anonymous region %lld: %s", (long long)i,
+				 strerror(errno));
+			return -1;
+		}
+		pattern_fill((uint64_t)i, 0, w->maps[i], cfg->victim.file_size_bytes);
+		if (w->prot != (PROT_READ | PROT_WRITE) && mprotect(w->maps[i], cfg->victim.file_size_bytes, w->prot) < 0) {
+			snprintf(err, errlen, "victim: mprotect anonymous region %lld: %s", (long long)i, strerror(errno));
+			return -1;
+		}
+		if (advice != MADV_NORMAL && madvise(w->maps[i], cfg->victim.file_size_bytes, advice) < 0) {
+			snprintf(err, errlen, "victim: madvise anonymous region %lld: %s", (long long)i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int workload_map_files(struct workload *w, char *err, size_t errlen)
 {
 	const struct config *cfg = w->cfg;
@@ -42,6 +79,8 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	if (cfg->victim.memory == MEMORY_ANON)
+		return workload_map_anon(w, err, errlen);
 	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
 		char path[4096];
 		struct stat st;

@@ -1,0 +1,181 @@
+/* odirect: victim threads that read a storage file with O_DIRECT into a user
+ * buffer that is a not-yet-faulted file-backed mapping: the victim-side form
+ * of the 2014 GUP case.  The direct read pins its buffer with
+ * get_user_pages; the buffer's pages are absent, so GUP falls back from its
+ * lockless walk to faulting them in under the victim's mmap_lock (GUP takes
+ * no per-VMA lock), and each of those faults reads a page of another file
+ * from storage.  Writers queue behind that, as behind any fault holding the
+ * lock across I/O.
+ *
+ * Thread i reads file i % count (O_RDONLY | O_DIRECT, a random page-aligned
+ * offset, victim.odirect.bytes per read) into its own MAP_PRIVATE,
+ * PROT_READ | PROT_WRITE mapping of file (i + 1) % count.  Private because
+ * the read writes the buffer: a shared mapping would write the data into the
+ * storage's files (and slowfs is read-only); a write fault on a private file
+ * mapping still reads the file page first, then copies it.  The buffer
+ * cursor walks the mapping (odirect.h), and after each read the thread drops
+ * the buffer's private copies (MADV_DONTNEED) and the file pages behind them
+ * (POSIX_FADV_DONTNEED), outside the timed span, so the next visit faults
+ * from storage again.  Faults taken inside the read are GUP's on the
+ * thread's behalf, counted from getrusage(RUSAGE_THREAD) deltas.
+ *
+ * A storage that refuses O_DIRECT (open fails with EINVAL: ramfs, some FUSE
+ * file systems) is an error counted with its errno, not a crash: the thread
+ * says so on stderr and records no reads. */
+#define _GNU_SOURCE
+#include "odirect.h"
+#include "role.h"
+#include "util.h"
+#include "workload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+enum { ODIRECT_HIST_READ, ODIRECT_NHIST };
+enum {
+	ODIRECT_READS, ODIRECT_BYTES, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, ODIRECT_BUF_MAJOR, ODIRECT_BUF_MINOR,
+	ODIRECT_LAPS, ODIRECT_VERIFY_ERRORS, ODIRECT_VERIFIED_READS,
+};
+static const char *const odirect_hist_names[ODIRECT_NHIST] = { "read" };
+static const char *const odirect_counter_names[] = {
+	"reads", "bytes", "errors", "last_errno", "buffer_major_faults", "buffer_minor_faults", "buffer_laps",
+	"verify_errors", "verified_reads", NULL,
+};
+
+static int64_t odirect_threads(const struct config *cfg)
+{
+	return cfg->victim.odirect.threads;
+}
+
+/* Open file index in files_dir with flags; -1 with errno. */
+static int odirect_open(const struct workload *w, uint64_t index, int flags, char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)index);
+	return open(path, flags | O_CLOEXEC);
+}
+
+static void *odirect_run(void *arg)
+{
+	struct role_thread *t = arg;
+	struct workload *w = t->w;
+	const struct config *cfg = w->cfg;
+	struct arena_slot *slot = t->slot;
+	uint64_t size = cfg->victim.file_size_bytes, len = cfg->victim.odirect.bytes;
+	uint64_t period = cfg->victim.odirect.rate_per_s > 0 ? (uint64_t)(1e9 / cfg->victim.odirect.rate_per_s) : 0;
+	uint64_t src_index = t->index % (uint64_t)cfg->victim.file_count;
+	uint64_t buf_index = (t->index + 1) % (uint64_t)cfg->victim.file_count;
+	uint64_t cursor = odirect_first_buffer(t->index, t->nthreads, size), laps = 0, next;
+	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
+		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
+	int src = -1, buffd = -1;
+	char *buf = MAP_FAILED, path[4200];
+	struct pattern_rng rng;
+	struct rusage ru;
+	long majflt, minflt;
+
+	pattern_rng_seed(&rng, (uint64_t)cfg->seed, 0x5000000ull + t->index);
+	src = odirect_open(w, src_index, O_RDONLY | O_DIRECT, path, sizeof(path));
+	if (src < 0) {
+		int e = errno;
+
+		role_error(slot, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, e);
+		fprintf(stderr, "faultline: odirect thread %u: open %s with O_DIRECT: %s%s; the thread records no reads\n",
+			t->index, path, strerror(e),
+			e == EINVAL ? " (this storage refuses O_DIRECT)" : "");
+		goto idle;
+	}
+	buffd = odirect_open(w, buf_index, O_RDONLY, path, sizeof(path));
+	if (buffd >= 0)
+		buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, buffd, 0);
+	if (buffd < 0 || buf == MAP_FAILED) {
+		int e = errno;
+
+		role_error(slot, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, e);
+		fprintf(stderr, "faultline: odirect thread %u: %s %s (%llu bytes) for the buffer: %s\n", t->index,
+			buffd < 0 ? "open" : "mmap MAP_PRIVATE", path, (unsigned long long)size, strerror(e));
+		goto idle;
+	}
+	if (advice != MADV_NORMAL && madvise(buf, size, advice) < 0)
+		fprintf(stderr, "faultline: odirect thread %u: madvise(%s) on the buffer mapping of %s: %s\n", t->index,
+			config_enum_name("victim.madvise", cfg->victim.advice), path, strerror(errno));
+	role_ready(t);
+	getrusage(RUSAGE_THREAD, &ru);
+	majflt = ru.ru_majflt;
+	minflt = ru.ru_minflt;
+	next = util_now_ns();
+	while (arena_phase(w->arena) != ARENA_STOP) {
+		uint64_t off = odirect_source_offset(pattern_rng_next(&rng), size, len);
+		uint64_t at = odirect_next_buffer(&cursor, size, len, &laps), t0, t1;
+		bool measuring;
+		ssize_t n;
+		int e;
+
+		role_pace(&next, period);
+		if (arena_phase(w->arena) == ARENA_STOP)
+			break;
+		measuring = arena_phase(w->arena) == ARENA_MEASURE;
+		t0 = util_now_ns();
+		n = pread(src, buf + at, len, (off_t)off);
+		t1 = util_now_ns();
+		e = errno;
+		getrusage(RUSAGE_THREAD, &ru);
+		if (measuring) {
+			arena_count(slot, ODIRECT_BUF_MAJOR, (uint64_t)(ru.ru_majflt - majflt));
+			arena_count(slot, ODIRECT_BUF_MINOR, (uint64_t)(ru.ru_minflt - minflt));
+			if (n != (ssize_t)len) {
+				role_error(slot, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, n < 0 ? e : EIO);
+			} else {
+				hist_record(&slot->hist[ODIRECT_HIST_READ], t1 - t0);
+				arena_count(slot, ODIRECT_READS, 1);
+				arena_count(slot, ODIRECT_BYTES, (uint64_t)n);
+				if (cfg->victim.verify) {
+					if (pattern_check(src_index, off, buf + at, len) != len)
+						arena_count(slot, ODIRECT_VERIFY_ERRORS, 1);
+					arena_count(slot, ODIRECT_VERIFIED_READS, 1);
+				}
+			}
+			arena_count(slot, ODIRECT_LAPS, laps);
+		}
+		laps = 0; /* laps of the warm-up are not counted */
+		/* fresh pages for the next visit: drop the private copies and the
+		 * file pages behind them (outside the timed span) */
+		madvise(buf + at, len, MADV_DONTNEED);
+		posix_fadvise(buffd, (off_t)at, (off_t)len, POSIX_FADV_DONTNEED);
+		getrusage(RUSAGE_THREAD, &ru);
+		majflt = ru.ru_majflt;
+		minflt = ru.ru_minflt;
+	}
+	goto exit;
+idle:
+	/* set-up failed (counted above): keep the process's thread count and
+	 * wait for the stop like the others, so the run ends in order */
+	role_ready(t);
+	while (arena_phase(w->arena) != ARENA_STOP)
+		usleep(20000);
+exit:
+	if (buf != MAP_FAILED)
+		munmap(buf, size);
+	if (buffd >= 0)
+		close(buffd);
+	if (src >= 0)
+		close(src);
+	role_done(t);
+	return NULL;
+}
+
+const struct role odirect_role = {
+	.name = "odirect",
+	.process = PROCESS_VICTIM,
+	.threads = odirect_threads,
+	.nhist = ODIRECT_NHIST,
+	.hist_names = odirect_hist_names,
+	.counter_names = odirect_counter_names,
+	.setup = NULL,
+	.run = odirect_run,
+};
