@@ -1106,6 +1106,12 @@ finish:
 
 		json_object_set_new(env, "isolation", json_string(r.cg.isolation));
 		json_object_set_new(env, "isolation_reason", json_string(r.cg.reason));
+		/* the I/O limit actually in force, in the design's order of
+		 * preference: io.latency, io.max, slow storage */
+		json_object_set_new(env, "io_control",
+				    json_string(strcmp(cgv2_io_control(&r.cg), "none") ? cgv2_io_control(&r.cg)
+						: r.cfg.storage.type == STORAGE_SLOWFS ? "slowfs latency"
+										      : "none"));
 		json_object_set_new(env, "seed", json_integer(r.cfg.seed));
 		json_object_set_new(env, "label", json_string(r.label));
 		json_object_set_new(doc, "environment", env);

@@ -807,6 +807,7 @@ int vm_main(int argc, char **argv)
 		json_error_t jerr;
 
 		json_object_set_new(env, "backend", json_string("vm"));
+		json_object_set_new(env, "qemu_version", json_string(qver));
 		vmj = json_object();
 		json_object_set_new(vmj, "arch", json_string(v.arch->name));
 		json_object_set_new(vmj, "machine", json_string(v.arch->machine));

@@ -519,14 +519,28 @@ void cgv2_free(struct cgv2 *cg)
 	cg->settings = NULL;
 }
 
+static bool cgv2_applied(const struct cgv2 *cg, const char *key)
+{
+	const char *st = json_string_value(json_object_get(json_object_get(cg->settings, key), "status"));
+
+	return st && !strcmp(st, "applied");
+}
+
+const char *cgv2_io_control(const struct cgv2 *cg)
+{
+	bool lat = cgv2_applied(cg, "protected/io.latency"), max = cgv2_applied(cg, "victim/io.max");
+
+	return lat && max ? "io.latency+io.max" : lat ? "io.latency" : max ? "io.max" : "none";
+}
+
 json_t *cgv2_to_json(const struct cgv2 *cg)
 {
 	json_t *ctrls = json_array();
 
 	for (int i = 0; i < cg->nlibcgroup_ctrl; i++)
 		json_array_append_new(ctrls, json_string(cg->libcgroup_ctrl[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:O}", "mount", cg->mount, "controllers",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:O, s:s}", "mount", cg->mount, "controllers",
 			 cg->controllers, "isolation", cg->isolation, "reason", cg->reason, "group", cg->name,
 			 "libcgroup_controllers", ctrls, "created_with_mkdir", cg->used_mkdir, "settings",
-			 cg->settings);
+			 cg->settings, "io_control", cgv2_io_control(cg));
 }

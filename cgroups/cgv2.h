@@ -56,6 +56,10 @@ void cgv2_teardown(struct cgv2 *cg);
 /* Release what cgv2_detect allocated (after teardown and to_json). */
 void cgv2_free(struct cgv2 *cg);
 /* {"mount","controllers","isolation","reason","settings"} */
+/* Which cgroup I/O control the run's limits use: "io.latency", "io.max",
+ * both ("io.latency+io.max") or "none" (then slow storage, if any, is the
+ * only I/O limit). */
+const char *cgv2_io_control(const struct cgv2 *cg);
 json_t *cgv2_to_json(const struct cgv2 *cg);
 
 #endif

@@ -41,6 +41,10 @@ cp "$here/init" "$root/init"
 cp "$bin/faultline" "$bin/fl-slowfs" "$root/bin/"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
+if [ -n "$kdir" ] && [ -f "$kdir/config" ]; then
+	mkdir -p "$root/boot"
+	cp "$kdir/config" "$root/boot/config"
+fi
 if [ -n "$kdir" ] && [ -s "$kdir/modules.list" ]; then
 	cp -r "$kdir/modules/." "$root/lib/modules/"
 	cp "$kdir/modules.list" "$root/etc/faultline/modules"
