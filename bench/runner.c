@@ -32,20 +32,16 @@
 #include <unistd.h>
 
 /* Command-line options: this table drives getopt, --help and validation. */
-static const struct runner_option {
-	const char *name;
-	const char *arg; /* NULL: a flag */
-	const char *help;
-} runner_options[] = {
-	{ "label", "L", "label of this run (a kernel or patch name); default: the kernel release" },
-	{ "duration", "S", "measured seconds per iteration (= --set duration_s=S)" },
-	{ "warmup", "S", "warm-up seconds per iteration (= --set warmup_s=S)" },
-	{ "iterations", "N", "iterations (= --set iterations=N)" },
-	{ "set", "KEY=VALUE", "override a scenario key, e.g. --set victim.fault_threads=2000 (repeatable)" },
-	{ "out", "DIR", "directory for the result file (default: results)" },
-	{ "timeout", "S", "watchdog for the whole run (default: iterations x (warm-up + duration + 60) + 60)" },
-	{ "quiet", NULL, "no progress line on stderr" },
-	{ "help", NULL, "this text, then every scenario key" },
+static const struct util_option runner_options[] = {
+	{ "label", "L", "label of this run (a kernel or patch name); default: the kernel release", 0 },
+	{ "duration", "S", "measured seconds per iteration (= --set duration_s=S)", 0 },
+	{ "warmup", "S", "warm-up seconds per iteration (= --set warmup_s=S)", 0 },
+	{ "iterations", "N", "iterations (= --set iterations=N)", 0 },
+	{ "set", "KEY=VALUE", "override a scenario key, e.g. --set victim.fault_threads=2000 (repeatable)", 0 },
+	{ "out", "DIR", "directory for the result file (default: results)", 0 },
+	{ "timeout", "S", "watchdog for the whole run (default: iterations x (warm-up + duration + 60) + 60)", 0 },
+	{ "quiet", NULL, "no progress line on stderr", 0 },
+	{ "help", NULL, "this text, then every scenario key", 0 },
 };
 
 /* How long workloads get to leave their loops after ARENA_STOP before they
@@ -65,13 +61,7 @@ static void runner_usage(FILE *out)
 		     "Runs a scenario and writes one result (JSON) into the output directory.\n"
 		     "Exit status: 0 ok, 1 the run failed or was interrupted, 2 bad input, 3 missing resource.\n\n"
 		     "Options:\n");
-	for (size_t i = 0; i < FL_ARRAY_SIZE(runner_options); i++) {
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s%s", runner_options[i].name, runner_options[i].arg ? " " : "",
-			 runner_options[i].arg ? runner_options[i].arg : "");
-		fprintf(out, "  %-22s %s\n", left, runner_options[i].help);
-	}
+	util_options_help(out, runner_options, FL_ARRAY_SIZE(runner_options), 22);
 	fprintf(out, "\n");
 	config_print_help(out);
 }
@@ -891,10 +881,7 @@ int runner_main(int argc, char **argv)
 	r.status = "ok";
 	r.out_dir = "results";
 	config_defaults(&r.cfg);
-	for (size_t i = 0; i < FL_ARRAY_SIZE(runner_options); i++)
-		longopts[i] = (struct option){ runner_options[i].name,
-					       runner_options[i].arg ? required_argument : no_argument, NULL, (int)i };
-	longopts[FL_ARRAY_SIZE(runner_options)] = (struct option){ 0 };
+	util_options_getopt(runner_options, FL_ARRAY_SIZE(runner_options), longopts);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		const char *name = opt >= 0 && (size_t)opt < FL_ARRAY_SIZE(runner_options) ? runner_options[opt].name : "";

@@ -42,35 +42,33 @@ static const struct vm_arch {
 	{ "s390x", "qemu-system-s390x", "s390-ccw-virtio", "max", "ttysclp0", "bzImage", "ccw", false },
 };
 
-/* The options table: `pass` ones go on to the guest's `faultline run`. */
-static const struct vm_option {
-	const char *name, *arg, *help;
-	bool pass;
-} vm_options[] = {
-	{ "kernel", "IMAGE", "kernel image to boot (bzImage, Image, ...); required", false },
-	{ "initrd", "FILE", "base initramfs from bench/vm/mkinitramfs.sh; required", false },
+/* The options table: VM_PASS ones go on to the guest's `faultline run`. */
+#define VM_PASS 1
+static const struct util_option vm_options[] = {
+	{ "kernel", "IMAGE", "kernel image to boot (bzImage, Image, ...); required", 0 },
+	{ "initrd", "FILE", "base initramfs from bench/vm/mkinitramfs.sh; required", 0 },
 	{ "manifest", "FILE", "the kernel's manifest.json (kernel build or debian-kernel), copied into the result",
-	  false },
-	{ "arch", "A", "guest architecture: x86_64 aarch64 riscv64 ppc64le s390x (default: this machine's)", false },
-	{ "accel", "A", "auto (kvm when /dev/kvm exists and the arch is native, else tcg), kvm or tcg", false },
-	{ "mem", "SIZE", "guest memory (default 1G)", false },
-	{ "cpus", "N", "guest CPUs (default 2)", false },
-	{ "disk-bytes", "SIZE", "size of the guest's sparse ext4 disk for the victim's files (default 4G)", false },
-	{ "disk-read-bps", "SIZE", "QEMU throttling of the disk: read bytes per second (default none)", false },
-	{ "disk-read-iops", "N", "QEMU throttling of the disk: read requests per second (default none)", false },
-	{ "swap-bytes", "SIZE", "zram swap of this size in the guest (default none)", false },
+	  0 },
+	{ "arch", "A", "guest architecture: x86_64 aarch64 riscv64 ppc64le s390x (default: this machine's)", 0 },
+	{ "accel", "A", "auto (kvm when /dev/kvm exists and the arch is native, else tcg), kvm or tcg", 0 },
+	{ "mem", "SIZE", "guest memory (default 1G)", 0 },
+	{ "cpus", "N", "guest CPUs (default 2)", 0 },
+	{ "disk-bytes", "SIZE", "size of the guest's sparse ext4 disk for the victim's files (default 4G)", 0 },
+	{ "disk-read-bps", "SIZE", "QEMU throttling of the disk: read bytes per second (default none)", 0 },
+	{ "disk-read-iops", "N", "QEMU throttling of the disk: read requests per second (default none)", 0 },
+	{ "swap-bytes", "SIZE", "zram swap of this size in the guest (default none)", 0 },
 	{ "vm-timeout", "S", "watchdog for the whole guest, boot included (default: 240 + the run's own bound)",
-	  false },
-	{ "qemu", "PATH", "QEMU binary (default: the arch's qemu-system-*)", false },
-	{ "out", "DIR", "directory for the result and the console log (default: results)", false },
-	{ "quiet", NULL, "no progress line on stderr", false },
-	{ "help", NULL, "this text", false },
-	{ "label", "L", "passed to the guest's run (default label: the guest's kernel release)", true },
-	{ "duration", "S", "passed to the guest's run", true },
-	{ "warmup", "S", "passed to the guest's run", true },
-	{ "iterations", "N", "passed to the guest's run", true },
-	{ "set", "KEY=VALUE", "passed to the guest's run (repeatable)", true },
-	{ "timeout", "S", "passed to the guest's run (its own watchdog)", true },
+	  0 },
+	{ "qemu", "PATH", "QEMU binary (default: the arch's qemu-system-*)", 0 },
+	{ "out", "DIR", "directory for the result and the console log (default: results)", 0 },
+	{ "quiet", NULL, "no progress line on stderr", 0 },
+	{ "help", NULL, "this text", 0 },
+	{ "label", "L", "passed to the guest's run (default label: the guest's kernel release)", VM_PASS },
+	{ "duration", "S", "passed to the guest's run", VM_PASS },
+	{ "warmup", "S", "passed to the guest's run", VM_PASS },
+	{ "iterations", "N", "passed to the guest's run", VM_PASS },
+	{ "set", "KEY=VALUE", "passed to the guest's run (repeatable)", VM_PASS },
+	{ "timeout", "S", "passed to the guest's run (its own watchdog)", VM_PASS },
 };
 
 #define VM_MAX_PASS 256
@@ -102,13 +100,7 @@ static void vm_usage(FILE *out)
 	fprintf(out, "usage: faultline vm [OPTIONS] SCENARIO.json\n\n"
 		     "Boots --kernel in QEMU with the suite's initramfs, runs SCENARIO inside with every cgroup v2\n"
 		     "controller, and writes the result (environment.backend \"vm\") to --out.\n\nOptions:\n");
-	for (size_t i = 0; i < FL_ARRAY_SIZE(vm_options); i++) {
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s%s", vm_options[i].name, vm_options[i].arg ? " " : "",
-			 vm_options[i].arg ? vm_options[i].arg : "");
-		fprintf(out, "  %-26s %s\n", left, vm_options[i].help);
-	}
+	util_options_help(out, vm_options, FL_ARRAY_SIZE(vm_options), 26);
 	fprintf(out, "\nArchitectures (machine, CPU, console, image):\n");
 	for (size_t i = 0; i < FL_ARRAY_SIZE(vm_arches); i++)
 		fprintf(out, "  %-8s %-16s %-7s %-9s %-8s%s\n", vm_arches[i].name, vm_arches[i].machine,
@@ -558,20 +550,17 @@ static int vm_parse(struct vm *v, int argc, char **argv)
 	struct option longopts[FL_ARRAY_SIZE(vm_options) + 1];
 	int opt;
 
-	for (size_t i = 0; i < FL_ARRAY_SIZE(vm_options); i++)
-		longopts[i] = (struct option){ vm_options[i].name, vm_options[i].arg ? required_argument : no_argument,
-					       NULL, (int)i };
-	longopts[FL_ARRAY_SIZE(vm_options)] = (struct option){ 0 };
+	util_options_getopt(vm_options, FL_ARRAY_SIZE(vm_options), longopts);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		const struct vm_option *o = opt >= 0 && (size_t)opt < FL_ARRAY_SIZE(vm_options) ? &vm_options[opt] : NULL;
+		const struct util_option *o = opt >= 0 && (size_t)opt < FL_ARRAY_SIZE(vm_options) ? &vm_options[opt] : NULL;
 		char *end;
 
 		if (!o) {
 			fprintf(stderr, "Try 'faultline vm --help'.\n");
 			return -1;
 		}
-		if (o->pass) {
+		if (o->flags & VM_PASS) {
 			if (v->npass + 2 > VM_MAX_PASS) {
 				util_err("vm: too many options for the guest");
 				return -1;
@@ -803,7 +792,6 @@ int vm_main(int argc, char **argv)
 	/* the host's side of the environment */
 	{
 		json_t *env = json_object_get(doc, "environment");
-		char *man = NULL;
 		json_error_t jerr;
 
 		json_object_set_new(env, "backend", json_string("vm"));
@@ -836,7 +824,6 @@ int vm_main(int argc, char **argv)
 				util_err("vm: --manifest %s: line %d: %s (left out of the result)", v.manifest, jerr.line,
 					 jerr.text);
 		}
-		free(man);
 		json_object_set_new(env, "vm", vmj);
 	}
 	{

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <getopt.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,4 +184,21 @@ int util_execv(const char *path, char *const argv[])
 		wrapped[n++] = argv[i];
 	wrapped[n] = NULL;
 	return execv(emu, wrapped);
+}
+
+void util_options_getopt(const struct util_option *o, size_t n, struct option *longopts)
+{
+	for (size_t i = 0; i < n; i++)
+		longopts[i] = (struct option){ o[i].name, o[i].arg ? required_argument : no_argument, NULL, (int)i };
+	longopts[n] = (struct option){ 0 };
+}
+
+void util_options_help(FILE *out, const struct util_option *o, size_t n, int width)
+{
+	for (size_t i = 0; i < n; i++) {
+		char left[80];
+
+		snprintf(left, sizeof(left), "--%s%s%s", o[i].name, o[i].arg ? " " : "", o[i].arg ? o[i].arg : "");
+		fprintf(out, "  %-*s %s\n", width, left, o[i].help);
+	}
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,6 +56,18 @@ int util_mkdir_p(const char *path, unsigned mode);
  * path, argv[1], ...]).  path must then be a real path, not /proc/self/exe.
  * Returns only on failure. */
 int util_execv(const char *path, char *const argv[]);
+
+/* A command's options as data: one table drives getopt_long and --help.
+ * `arg` names the value (NULL: a flag); `flags` is the command's own. */
+struct util_option {
+	const char *name, *arg, *help;
+	int flags;
+};
+struct option;
+/* Fill longopts (n + 1 entries) so that getopt_long returns the index. */
+void util_options_getopt(const struct util_option *o, size_t n, struct option *longopts);
+/* "  --name ARG   help" lines, the left column `width` wide. */
+void util_options_help(FILE *out, const struct util_option *o, size_t n, int width);
 
 /* Program name for messages, set by main. */
 extern const char *util_progname;
