@@ -6,23 +6,36 @@
 # Cross builds: `make ARCH=aarch64` builds static binaries into build-aarch64/
 # with Debian's cross compiler and the arm64 -dev packages (multiarch); see
 # docs/cross.md.  `make ARCH=x86_64` does the same with the x86_64 compiler
-# (the static binaries a VM initramfs carries).  ARCH empty = native, dynamic.
+# (the static binaries a VM initramfs carries).  `make ARCH=riscv64` links
+# against build-riscv64/sysroot (RISCV64_SYSROOT), which
+# bench/cross/riscv64-sysroot.sh builds from Debian's source packages, as
+# Debian 12 has no riscv64 port.  ARCH empty = native, dynamic.
 ARCH     ?=
 ifneq ($(ARCH),)
 CROSS_TRIPLET_aarch64 := aarch64-linux-gnu
 CROSS_TRIPLET_x86_64  := x86_64-linux-gnu
+CROSS_TRIPLET_riscv64 := riscv64-linux-gnu
 CROSS_TRIPLET := $(CROSS_TRIPLET_$(ARCH))
-ifeq ($(ARCH),riscv64)
-$(error ARCH=riscv64: Debian 12 (bookworm) main has no riscv64 port, so libcgroup-dev:riscv64, libjansson-dev:riscv64 and libfuse3-dev:riscv64 do not exist (gcc-riscv64-linux-gnu alone is not enough); see docs/cross.md)
-endif
 ifeq ($(CROSS_TRIPLET),)
-$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64; riscv64 lacks Debian 12 libraries, see docs/cross.md))
+$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64, riscv64; see docs/cross.md))
 endif
 BUILD    ?= build-$(ARCH)
 CC       := $(CROSS_TRIPLET)-gcc
 STATIC   := 1
 export PKG_CONFIG_LIBDIR := /usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig
 PKG_STATIC := --static
+ifeq ($(ARCH),riscv64)
+RISCV64_SYSROOT ?= build-riscv64/sysroot
+ifeq ($(wildcard $(RISCV64_SYSROOT)/VERSIONS),)
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+$(error ARCH=riscv64 needs $(RISCV64_SYSROOT): build it with bench/cross/riscv64-sysroot.sh (or ./run.sh cross riscv64); see docs/cross.md)
+endif
+endif
+RISCV64_SYSROOT_ABS := $(abspath $(RISCV64_SYSROOT))
+CC       := $(CROSS_TRIPLET)-gcc -isystem $(RISCV64_SYSROOT_ABS)/usr/include -L$(RISCV64_SYSROOT_ABS)/usr/lib
+export PKG_CONFIG_LIBDIR := $(RISCV64_SYSROOT_ABS)/usr/lib/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR := $(RISCV64_SYSROOT_ABS)
+endif
 endif
 BUILD    ?= build
 CC       ?= gcc
