@@ -101,6 +101,22 @@ else
 	fail vm_guest_hang_watchdog "exit $rc after $el s, status '$(j .status "$f")', qemu left: $(qemu_left)"
 fi
 
+# 4b. SIGINT to faultline vm: QEMU killed, status interrupted, nothing left
+"$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r4b" --quiet --duration 60 \
+	bench/scenarios/smoke.json >"$tmp/r4b.out" 2>&1 &
+pid=$!
+sleep 5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+f=$(one_result "$tmp/r4b")
+if [ "$rc" -eq 1 ] && [ "$(j .status "$f")" = interrupted ] && [ -z "$(qemu_left)" ] &&
+	[ -z "$(ls -d /var/tmp/faultline-vm-"$pid"-* 2>/dev/null)" ]; then
+	pass "vm_interrupted (SIGINT: status interrupted, QEMU and work directory gone)"
+else
+	fail vm_interrupted "exit $rc, status '$(j .status "$f")', qemu left: $(qemu_left)"
+fi
+
 # 5. bad input fails on the host, before anything boots, with exit 2
 "$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r5" --set victim.nope=1 \
 	bench/scenarios/smoke.json >"$tmp/r5.out" 2>&1
