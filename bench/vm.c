@@ -229,7 +229,10 @@ static int vm_make_initrd(struct vm *v, const char *path)
 			fprintf(m, "--%s\n%s\n", v->pass[i], v->pass[i + 1]);
 		fclose(m);
 	}
-	snprintf(env, sizeof(env), "FL_SWAP_BYTES=%llu\n", (unsigned long long)v->swap_bytes);
+	/* the guest dumps its tasks' stacks 20 s before the watchdog (from boot,
+	 * so a little later than the host's clock: boot takes seconds) */
+	snprintf(env, sizeof(env), "FL_SWAP_BYTES=%llu\nFL_DUMP_AFTER_S=%d\n", (unsigned long long)v->swap_bytes,
+		 v->vm_timeout_s > 60 ? (int)(v->vm_timeout_s - 20) : 0);
 	if (vm_copy_file(v->initrd, f) < 0) {
 		util_err("vm: reading the base initramfs %s: %s", v->initrd, strerror(errno));
 		goto out;
