@@ -30,10 +30,12 @@ usage: ./run.sh [COMMAND] [ARGS]
                       plots, JSON, JUnit, and a gate (--fail-on metric:threshold%)
   scenarios           list the bundled scenarios
   build               install build dependencies and build only
-  kernel build --src DIR|debian [--patch FILE ...] [--arch A] --out NAME
+  kernel build [--src DIR|TARBALL|debian] [--patch FILE ...] [--arch A] --out NAME
+               [--jobs N] [--force]
                       build a guest kernel (defconfig + the arch's guest config +
                       bench/vm/kernel.config) into build/kernels/NAME with a manifest;
-                      about 20 minutes on 2 cores (docs/kernels.md)
+                      the first build of a source takes 20-45 min on 2 cores, later
+                      ones 1.5-2.5 min (incremental work tree; docs/kernels.md)
   cross [ARCH...]     install the cross toolchain and build static binaries for ARCH
                       (aarch64, riscv64; default aarch64) into build-ARCH/; riscv64
                       builds its libraries from Debian source first (docs/cross.md)

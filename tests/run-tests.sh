@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: the unit-test programs (BUILD/test_*), then (unless WHAT
-# is "unit") the system tests (tests/sys_*.sh, tests/test_slowfs.sh), then
+# is "unit") the system tests (tests/sys_*.sh, tests/test_slowfs.sh,
+# tests/test_kernel_build.sh), then
 # the unit-test programs of each further build directory (e.g. the ASan
 # build).  usage: tests/run-tests.sh BUILD [all|unit] [MORE_BUILD_DIRS...]
 # Each prints PASS/FAIL/SKIP lines; this script adds them up and closes
@@ -34,7 +35,7 @@ for t in "$BUILD"/test_*; do
 	run "$(basename "$t")" "$t"
 done
 if [ "$WHAT" != unit ]; then
-	for t in tests/sys_*.sh tests/test_slowfs.sh; do
+	for t in tests/sys_*.sh tests/test_slowfs.sh tests/test_kernel_build.sh; do
 		[ -f "$t" ] || continue
 		run "$(basename "$t")" env BUILD="$BUILD" bash "$t"
 	done
