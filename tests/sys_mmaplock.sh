@@ -122,4 +122,20 @@ mkdir -p "$tmp/r5"
 "$FL" run bench/scenarios/smoke.json --out "$tmp/r5" "${SHORT[@]}" --duration 1 >"$tmp/r5.out" 2>&1
 lo=$(leftovers "$pid")
 [ -z "$lo" ] && pass mmaplock_sigkill_reaped || fail mmaplock_sigkill_reaped "$lo"
+
+# 6. the scenarios whose headline is the lock (issue 6): mmap-writer and
+#    vma-retry report the victim's mmap_lock acquisitions from the probe
+for s in mmap-writer vma-retry; do
+	mkdir -p "$tmp/s-$s"
+	"$FL" run "bench/scenarios/$s.json" --out "$tmp/s-$s" "${SHORT[@]}" --duration 2 --warmup 0 --iterations 1 \
+		>"$tmp/s-$s.out" 2>&1
+	f=$(ls "$tmp/s-$s"/*.json 2>/dev/null | head -1)
+	r=$(jq -r "$m.delta.read_acquisitions // empty" "$f" 2>/dev/null)
+	w=$(jq -r "$m.delta.write_acquisitions // empty" "$f" 2>/dev/null)
+	if [ "$(jq -r "$m.present" "$f" 2>/dev/null)" = true ] && [ "${r:-0}" -gt 0 ] && [ "${w:-0}" -gt 0 ]; then
+		pass "mmaplock_scenario_$s (read $r, write $w acquisitions by the victim)"
+	else
+		fail "mmaplock_scenario_$s" "present $(jq -r "$m.present" "$f" 2>/dev/null), read '$r', write '$w': $(tail -2 "$tmp/s-$s.out" | tr '\n' ' ')"
+	fi
+done
 exit $failed
