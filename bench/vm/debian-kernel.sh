@@ -32,6 +32,11 @@ MODULES=(virtio_blk zram fuse)
 if [[ "$version" =~ ^[0-9]+\.[0-9]+$ ]]; then
 	pat="^linux-image-${version//./\\.}\\.[0-9]+\\+deb[0-9]+-cloud-$darch\$"
 	pkg=$(apt-cache search --names-only "$pat" | awk '{print $1}' | sort -V | tail -n 1)
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		log "no $pat in the apt lists; apt-get update"
+		apt-get update -q >/dev/null 2>&1 || true
+		pkg=$(apt-cache search --names-only "$pat" | awk '{print $1}' | sort -V | tail -n 1)
+	fi
 	if [ -z "$pkg" ]; then
 		log "--debian-kernel $spec: no package matching $pat in the apt lists (apt-get update?)"
 		exit 3
