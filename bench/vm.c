@@ -515,11 +515,21 @@ static const char *vm_wait(struct vm *v, pid_t pid, double *elapsed_s)
  * status and reason, so a sweep sees the failure in its results. */
 static json_t *vm_failure_result(struct vm *v, const char *status, const char *reason, const char *run_id)
 {
-	json_t *doc = json_object(), *env = json_object();
-	const char *label = v->cfg.label && *v->cfg.label ? v->cfg.label : "vm";
+	json_t *doc = json_object(), *env = json_object(), *man = NULL;
+	const char *label = v->cfg.label && *v->cfg.label ? v->cfg.label : NULL, *release = NULL;
+
+	/* without a label the guest's run would have used its kernel release:
+	 * take it from the manifest, so a failed run groups with the others */
+	if (v->manifest && (man = json_load_file(v->manifest, 0, NULL))) {
+		release = json_string_value(json_object_get(man, "kernel_release"));
+		if (!release)
+			release = json_string_value(json_object_get(man, "kernelrelease"));
+	}
+	if (!label)
+		label = release ? release : "unknown-kernel";
 
 	json_object_set_new(env, "arch", json_string(v->arch->name));
-	json_object_set_new(env, "kernel_release", json_string("unknown"));
+	json_object_set_new(env, "kernel_release", json_string(release ? release : "unknown"));
 	json_object_set_new(doc, "schema", json_string(RESULTS_SCHEMA));
 	json_object_set_new(doc, "run_id", json_string(run_id));
 	json_object_set_new(doc, "scenario", json_string(v->cfg.name ? v->cfg.name : "unknown"));
@@ -530,6 +540,7 @@ static json_t *vm_failure_result(struct vm *v, const char *status, const char *r
 	json_object_set_new(doc, "environment", env);
 	json_object_set_new(doc, "iterations", json_array());
 	json_object_set_new(doc, "summary", json_object());
+	json_decref(man); /* after its strings were copied into doc */
 	return doc;
 }
 
