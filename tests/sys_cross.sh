@@ -9,10 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d /tmp/faultline-cross.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-failed=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
+. tests/lib.sh
 
 # one pass per arch; an arch whose emulator or build is missing skips
 cross_test() {

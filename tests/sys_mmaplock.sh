@@ -9,16 +9,13 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FL=$BUILD/faultline
 tmp=$(mktemp -d /tmp/flmmtest.XXXXXX)
-failed=0
+. tests/lib.sh
 cleanup() {
 	[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null
 	mountpoint -q "$tmp/tfs" 2>/dev/null && umount "$tmp/tfs"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
 SHORT=(--duration 3 --quiet --set storage.path="$tmp/data" --set victim.files.size_bytes=16M)
 
 # leftovers of a runner with pid $1: our tracefs mounts, mount dirs, instances

@@ -11,11 +11,8 @@ cd "$(dirname "$0")/.."
 REPORT=$BUILD/fl-report
 T=$(mktemp -d /tmp/faultline-sys-report.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failed=0
+. tests/lib.sh
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
 
 if [ ! -x "$REPORT" ]; then
 	fail fl_report_built "$REPORT is missing (make $REPORT)"

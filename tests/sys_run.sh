@@ -6,16 +6,13 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FL=$BUILD/faultline
 tmp=$(mktemp -d /tmp/faultline-systest.XXXXXX)
-failed=0
+. tests/lib.sh
 cleanup() {
 	[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
 cg_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 leftover_cgroups() { [ -n "$cg_root" ] && find "$cg_root" -maxdepth 1 -name "faultline-$1-*" | grep -q .; }
 jqr() { jq -r "$2" "$1"; }

@@ -10,15 +10,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FL=$BUILD/faultline
 tmp=$(mktemp -d /tmp/flvartest.XXXXXX)
-failed=0
+. tests/lib.sh
 cleanup() {
 	mountpoint -q "$tmp/ram" 2>/dev/null && umount "$tmp/ram"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
 jqr() { jq -r "$2" "$1"; }
 cg_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 SHORT=(--duration 2 --iterations 1 --quiet --set storage.path="$tmp/data" --set victim.files.size_bytes=16M

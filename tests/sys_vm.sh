@@ -11,10 +11,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d /tmp/faultline-vm-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-failed=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIP $1: $2"; }
+. tests/lib.sh
 
 if [ "${FAULTLINE_SKIP_VM:-0}" = 1 ]; then
 	skip vm "FAULTLINE_SKIP_VM=1"; exit 0
