@@ -788,8 +788,21 @@ int vm_main(int argc, char **argv)
 				status = "error";
 		} else if (!strcmp(status, "ok")) {
 			status = "error";
-			if (!reason[0])
-				snprintf(reason, sizeof(reason), "the guest stopped without sending a status");
+			if (!reason[0]) {
+				/* nothing on the console: QEMU itself may have refused
+				 * (no binary, an image it cannot load); say what it said */
+				char ql[300], *q;
+
+				snprintf(ql, sizeof(ql), "%s/qemu.log", v.dir);
+				q = util_read_file(ql, NULL);
+				if (q && *q) {
+					q[strcspn(q, "\n")] = 0;
+					snprintf(reason, sizeof(reason), "QEMU stopped without a guest status: %.400s", q);
+				} else {
+					snprintf(reason, sizeof(reason), "the guest stopped without sending a status");
+				}
+				free(q);
+			}
 		} else if (!strcmp(status, "timeout")) {
 			char r2[600];
 
