@@ -51,6 +51,8 @@ static const struct util_option vm_options[] = {
 	  0 },
 	{ "arch", "A", "guest architecture: x86_64 aarch64 riscv64 ppc64le s390x (default: this machine's)", 0 },
 	{ "accel", "A", "auto (kvm when /dev/kvm exists and the arch is native, else tcg), kvm or tcg", 0 },
+	{ "tcg-threads", "T", "single (default) or multi: TCG's vCPU threading (docs/vm.md: multi is faster but "
+	  "here raced with x86 kernel text patching)", 0 },
 	{ "mem", "SIZE", "guest memory (default 1G)", 0 },
 	{ "cpus", "N", "guest CPUs (default 2)", 0 },
 	{ "disk-bytes", "SIZE", "size of the guest's sparse ext4 disk for the victim's files (default 4G)", 0 },
@@ -76,7 +78,7 @@ static const struct util_option vm_options[] = {
 
 struct vm {
 	const struct vm_arch *arch;
-	const char *kernel, *initrd, *manifest, *qemu, *out_dir, *scenario_path, *accel_opt;
+	const char *kernel, *initrd, *manifest, *qemu, *out_dir, *scenario_path, *accel_opt, *tcg_threads;
 	uint64_t mem_bytes, disk_bytes, read_bps, read_iops, swap_bytes;
 	int cpus;
 	double vm_timeout_s;
@@ -399,7 +401,10 @@ static pid_t vm_start_qemu(struct vm *v, const char *initrd, const char *disk, c
 	ok |= vm_add_arg(argv, &n, 80, "-machine");
 	ok |= vm_add_arg(argv, &n, 80, "%s", v->arch->machine);
 	ok |= vm_add_arg(argv, &n, 80, "-accel");
-	ok |= vm_add_arg(argv, &n, 80, "%s", v->accel);
+	if (!strcmp(v->accel, "tcg"))
+		ok |= vm_add_arg(argv, &n, 80, "tcg,thread=%s", v->tcg_threads);
+	else
+		ok |= vm_add_arg(argv, &n, 80, "%s", v->accel);
 	ok |= vm_add_arg(argv, &n, 80, "-cpu");
 	ok |= vm_add_arg(argv, &n, 80, "%s", !strcmp(v->accel, "kvm") ? "host" : v->arch->cpu);
 	ok |= vm_add_arg(argv, &n, 80, "-smp");
@@ -604,6 +609,12 @@ static int vm_parse(struct vm *v, int argc, char **argv)
 				return -1;
 			}
 			v->accel_opt = optarg;
+		} else if (!strcmp(o->name, "tcg-threads")) {
+			if (strcmp(optarg, "single") && strcmp(optarg, "multi")) {
+				util_err("--tcg-threads: expected single or multi, got '%s'", optarg);
+				return -1;
+			}
+			v->tcg_threads = optarg;
 		} else if (!strcmp(o->name, "arch")) {
 			if (!(v->arch = vm_arch_find(optarg))) {
 				util_err("--arch: unknown architecture '%s' (x86_64 aarch64 riscv64 ppc64le s390x)", optarg);
@@ -683,8 +694,8 @@ static int vm_check_inputs(struct vm *v)
 
 int vm_main(int argc, char **argv)
 {
-	struct vm v = { .out_dir = "results", .accel_opt = "auto", .mem_bytes = 1ull << 30, .disk_bytes = 4ull << 30,
-			.cpus = 2 };
+	struct vm v = { .out_dir = "results", .accel_opt = "auto", .tcg_threads = "single",
+			.mem_bytes = 1ull << 30, .disk_bytes = 4ull << 30, .cpus = 2 };
 	struct utsname u;
 	struct sigaction sa = { 0 };
 	char path[400], initrd[300], disk[300], cmdline[4096], qver[160], reason[512], run_id[64], name[512];
@@ -828,6 +839,8 @@ int vm_main(int argc, char **argv)
 		json_object_set_new(vmj, "machine", json_string(v.arch->machine));
 		json_object_set_new(vmj, "cpu", json_string(!strcmp(v.accel, "kvm") ? "host" : v.arch->cpu));
 		json_object_set_new(vmj, "accel", json_string(v.accel));
+		if (!strcmp(v.accel, "tcg"))
+			json_object_set_new(vmj, "tcg_threads", json_string(v.tcg_threads));
 		json_object_set_new(vmj, "qemu_version", json_string(qver));
 		json_object_set_new(vmj, "guest_cpus", json_integer(v.cpus));
 		json_object_set_new(vmj, "guest_memory_bytes", json_integer((json_int_t)v.mem_bytes));
