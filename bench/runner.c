@@ -48,12 +48,6 @@ static const struct util_option runner_options[] = {
  * are killed: thousands of runnable threads on few CPUs each need a turn. */
 #define RUNNER_STOP_GRACE_MS 10000
 
-static volatile sig_atomic_t runner_signal;
-
-static void runner_on_signal(int sig)
-{
-	runner_signal = sig;
-}
 
 static void runner_usage(FILE *out)
 {
@@ -109,9 +103,9 @@ static void runner_set_status(struct run *r, const char *status, const char *fmt
 /* Has the run to stop (signal or watchdog)?  Sets the status once. */
 static bool runner_must_stop(struct run *r)
 {
-	if (runner_signal) {
-		runner_set_status(r, "interrupted", "signal %d (%s) received", (int)runner_signal,
-				  strsignal(runner_signal));
+	if (util_stop_signal) {
+		runner_set_status(r, "interrupted", "signal %d (%s) received", (int)util_stop_signal,
+				  strsignal(util_stop_signal));
 		return true;
 	}
 	if (util_now_ns() > r->deadline_ns) {
@@ -873,7 +867,6 @@ int runner_main(int argc, char **argv)
 	char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	int nsets = 0, opt, ret = FL_EXIT_USAGE;
 	json_t *doc = NULL, *iterations = json_array();
-	struct sigaction sa = { 0 };
 	struct rusage self;
 	char started_at[64], result_name[512], result_path[4200];
 	bool wrote = false;
@@ -992,12 +985,7 @@ int runner_main(int argc, char **argv)
 			snprintf(r.sched, sizeof(r.sched), "SCHED_OTHER (SCHED_FIFO refused: %s): the runner may "
 				 "wake late when many workload threads are runnable", strerror(errno));
 	}
-	sa.sa_handler = runner_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	util_catch_stop_signals();
 	r.sums = calloc(role_count * ROLE_MAX_HIST, sizeof(*r.sums));
 	r.summary_counters = json_object();
 	r.summary_probes = json_object();

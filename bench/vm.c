@@ -90,12 +90,6 @@ struct vm {
 	struct config cfg;
 };
 
-static volatile sig_atomic_t vm_signal;
-
-static void vm_on_signal(int sig)
-{
-	vm_signal = sig;
-}
 
 static void vm_usage(FILE *out)
 {
@@ -490,8 +484,8 @@ static const char *vm_wait(struct vm *v, pid_t pid, double *elapsed_s)
 
 		if (r == pid)
 			break;
-		if (vm_signal || (double)(now - t0) / 1e9 > v->vm_timeout_s) {
-			why = vm_signal ? "interrupted" : "timeout";
+		if (util_stop_signal || (double)(now - t0) / 1e9 > v->vm_timeout_s) {
+			why = util_stop_signal ? "interrupted" : "timeout";
 			kill(-pid, SIGTERM);
 			for (int i = 0; i < 30 && waitpid(pid, &st, WNOHANG) == 0; i++)
 				usleep(100000);
@@ -697,7 +691,6 @@ int vm_main(int argc, char **argv)
 	struct vm v = { .out_dir = "results", .accel_opt = "auto", .tcg_threads = "single",
 			.mem_bytes = 1ull << 30, .disk_bytes = 4ull << 30, .cpus = 2 };
 	struct utsname u;
-	struct sigaction sa = { 0 };
 	char path[400], initrd[300], disk[300], cmdline[4096], qver[160], reason[512], run_id[64], name[512];
 	json_t *doc = NULL, *vmj;
 	const char *status;
@@ -741,16 +734,13 @@ int vm_main(int argc, char **argv)
 		v.dir[0] = 0;
 		goto out;
 	}
-	sa.sa_handler = vm_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	util_catch_stop_signals();
 	snprintf(initrd, sizeof(initrd), "%s/initrd", v.dir);
 	snprintf(disk, sizeof(disk), "%s/disk.img", v.dir);
 	snprintf(path, sizeof(path), "%s/mkfs.log", v.dir);
 	if (vm_make_initrd(&v, initrd) < 0 || vm_make_disk(&v, disk, path) < 0)
 		goto out;
-	if (vm_signal)
+	if (util_stop_signal)
 		goto out;
 	vm_qemu_version(v.qemu, qver, sizeof(qver));
 	if (!v.quiet)
@@ -821,7 +811,7 @@ int vm_main(int argc, char **argv)
 				 v.vm_timeout_s, reason[0] ? reason : "none");
 			snprintf(reason, sizeof(reason), "%s", r2);
 		} else {
-			snprintf(reason, sizeof(reason), "interrupted by signal %d", (int)vm_signal);
+			snprintf(reason, sizeof(reason), "interrupted by signal %d", (int)util_stop_signal);
 		}
 	}
 	if (!doc)

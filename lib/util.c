@@ -202,3 +202,22 @@ void util_options_help(FILE *out, const struct util_option *o, size_t n, int wid
 		fprintf(out, "  %-*s %s\n", width, left, o[i].help);
 	}
 }
+
+volatile sig_atomic_t util_stop_signal;
+
+static void util_on_stop_signal(int sig)
+{
+	util_stop_signal = sig;
+}
+
+void util_catch_stop_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = util_on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -69,6 +69,12 @@ void util_options_getopt(const struct util_option *o, size_t n, struct option *l
 /* "  --name ARG   help" lines, the left column `width` wide. */
 void util_options_help(FILE *out, const struct util_option *o, size_t n, int width);
 
+/* SIGINT, SIGTERM and SIGHUP only record their number here (the commands
+ * poll it and stop cleanly); SIGPIPE is ignored.  Zero until one arrives. */
+#include <signal.h>
+extern volatile sig_atomic_t util_stop_signal;
+void util_catch_stop_signals(void);
+
 /* Program name for messages, set by main. */
 extern const char *util_progname;
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -322,6 +322,16 @@ static void report_xml_str(FILE *f, const char *s)
 	}
 }
 
+/* "SCENARIO<sep>ARCH<sep2>CANDIDATE", escaped: the JUnit suite and class names. */
+static void report_xml_group(FILE *f, const struct report_cmp *cmp, const char *sep, const char *sep2)
+{
+	report_xml_str(f, cmp->gb->scenario);
+	fputs(sep, f);
+	report_xml_str(f, cmp->gb->arch);
+	fputs(sep2, f);
+	report_xml_str(f, cmp->cand->name);
+}
+
 static json_t *report_jnum(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -1199,11 +1209,7 @@ static void report_junit(const struct report_ctx *c, FILE *f)
 			ss += !isnan(cmp->rows[i].threshold) && cmp->rows[i].unjudged;
 		}
 		fprintf(f, "  <testsuite name=\"");
-		report_xml_str(f, cmp->gb->scenario);
-		fputc('/', f);
-		report_xml_str(f, cmp->gb->arch);
-		fputs(": ", f);
-		report_xml_str(f, cmp->cand->name);
+		report_xml_group(f, cmp, "/", ": ");
 		fputs(" vs ", f);
 		report_xml_str(f, cmp->base->name);
 		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", cmp->nrows, sf, ss);
@@ -1218,11 +1224,7 @@ static void report_junit(const struct report_ctx *c, FILE *f)
 			report_fmt_num(mb, sizeof(mb), r->b.mean);
 			report_fmt_change(ch, sizeof(ch), r->change);
 			fputs("    <testcase classname=\"", f);
-			report_xml_str(f, cmp->gb->scenario);
-			fputc('.', f);
-			report_xml_str(f, cmp->gb->arch);
-			fputc('.', f);
-			report_xml_str(f, cmp->cand->name);
+			report_xml_group(f, cmp, ".", ".");
 			fputs("\" name=\"", f);
 			report_xml_str(f, r->m->name);
 			fputs("\">\n", f);
