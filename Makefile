@@ -43,7 +43,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN     := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -DFL_VERSION=\"$(VERSION)\" \
-            -Ilib -Icgroups -Iworkloads -Ibench $(EXTRA_CFLAGS)
+            -I. $(EXTRA_CFLAGS)
 LDLIBS   := -lcgroup -ljansson -lpthread -lm
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config $(PKG_STATIC) --libs fuse3 2>/dev/null)
@@ -51,31 +51,36 @@ ifeq ($(STATIC),1)
 LDFLAGS  += -static
 endif
 
-LIB_SRC   := $(wildcard lib/*.c)
-CORE_SRC  := $(LIB_SRC) $(wildcard cgroups/*.c) $(filter-out workloads/slowfs.c,$(wildcard workloads/*.c)) \
-             $(filter-out bench/faultline.c,$(wildcard bench/*.c))
+# Sources by folder (docs: README "Layout").  Every .c file under these
+# folders is part of the faultline binary except the program entry points
+# (bench/faultline.c) and the separate programs: slowfs (workloads/slowfs/,
+# its own FUSE daemon) and the report (report/, see report/report.mk).
+SRC_DIRS  := lib cgroups workloads bench/runner bench/probes bench/storage bench/vm bench/selfbench
+CORE_SRC  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+ALL_HDR   := $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*/*.h workloads/slowfs/*.h)
+SLOWFS_SRC := $(wildcard workloads/slowfs/*.c) lib/pattern.c
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 
 all: $(BUILD)/faultline $(BUILD)/fl-slowfs $(BUILD)/slowfs_reader $(BUILD)/fl-report $(UNIT_TESTS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*.h)
+$(BUILD)/obj/%.o: %.c $(ALL_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/faultline: $(BUILD)/obj/bench/faultline.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/fl-slowfs: workloads/slowfs.c lib/pattern.c lib/pattern.h
+$(BUILD)/fl-slowfs: $(SLOWFS_SRC) $(ALL_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(FUSE_CFLAGS) workloads/slowfs.c lib/pattern.c -o $@ $(LDFLAGS) $(FUSE_LIBS) -ljansson -lpthread -lm
+	$(CC) $(CFLAGS) $(FUSE_CFLAGS) $(SLOWFS_SRC) -o $@ $(LDFLAGS) $(FUSE_LIBS) -ljansson -lpthread -lm
 
 $(BUILD)/slowfs_reader: tests/slowfs_reader.c lib/pattern.c lib/pattern.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) tests/slowfs_reader.c lib/pattern.c -o $@ $(LDFLAGS) -lpthread -lm
 
 $(BUILD)/test_%: tests/test_%.c tests/check.h $(CORE_OBJ)
-	$(CC) $(CFLAGS) -Itests $< $(CORE_OBJ) -o $@ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $< $(CORE_OBJ) -o $@ $(LDFLAGS) $(LDLIBS)
 
 # every test: unit and system tests on $(BUILD), then the unit tests again
 # as built under ASan+UBSan, with one closing line for all of them

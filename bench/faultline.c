@@ -1,12 +1,12 @@
 /* faultline: one binary, several commands (so one static binary per
  * architecture carries everything into a VM's initramfs). */
 #define _GNU_SOURCE
-#include "results.h"
-#include "role.h"
-#include "runner.h"
-#include "sysinfo.h"
-#include "util.h"
-#include "workload.h"
+#include "lib/results.h"
+#include "workloads/role.h"
+#include "bench/runner/runner.h"
+#include "lib/sysinfo.h"
+#include "lib/util.h"
+#include "workloads/workload.h"
 
 #include <stdio.h>
 #include <string.h>

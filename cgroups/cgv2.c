@@ -1,7 +1,7 @@
 /* cgv2: the run's cgroup v2 groups through libcgroup (cgv2.h). */
 #define _GNU_SOURCE
-#include "cgv2.h"
-#include "util.h"
+#include "cgroups/cgv2.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>

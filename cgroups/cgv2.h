@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 enum { CGV2_VICTIM = 0, CGV2_PROTECTED = 1, CGV2_GROUPS = 2 };
 

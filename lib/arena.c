@@ -1,6 +1,6 @@
 /* arena: memory shared between the runner and its workloads (arena.h). */
 #define _GNU_SOURCE
-#include "arena.h"
+#include "lib/arena.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hist.h"
+#include "lib/hist.h"
 
 #define ARENA_MAGIC 0x616e657261746c66ULL /* "fltarena" */
 #define ARENA_VERSION 1u

@@ -1,7 +1,7 @@
 /* config: the scenario options table and everything it drives (config.h). */
 #define _GNU_SOURCE
-#include "config.h"
-#include "util.h"
+#include "lib/config.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

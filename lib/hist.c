@@ -1,6 +1,6 @@
 /* hist: log-linear latency histograms (the maths is in hist.h). */
 #define _GNU_SOURCE
-#include "hist.h"
+#include "lib/hist.h"
 
 #include <math.h>
 #include <stdio.h>

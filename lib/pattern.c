@@ -1,6 +1,6 @@
 /* pattern: synthetic file content and random generators (see pattern.h). */
 #define _GNU_SOURCE
-#include "pattern.h"
+#include "lib/pattern.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* results: the result document, written atomically (results.h). */
 #define _GNU_SOURCE
-#include "results.h"
-#include "hist.h"
-#include "util.h"
+#include "lib/results.h"
+#include "lib/hist.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

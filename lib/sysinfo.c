@@ -1,7 +1,7 @@
 /* sysinfo: the environment block of a result (sysinfo.h). */
 #define _GNU_SOURCE
-#include "sysinfo.h"
-#include "util.h"
+#include "lib/sysinfo.h"
+#include "lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

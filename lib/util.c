@@ -1,6 +1,6 @@
 /* util: small helpers shared by every faultline program. */
 #define _GNU_SOURCE
-#include "util.h"
+#include "lib/util.h"
 
 #include <getopt.h>
 #include <ctype.h>

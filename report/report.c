@@ -10,10 +10,10 @@
  * temporary file and rename) -> run gnuplot -> exit 0, or 1 if the gate
  * tripped or writing failed. */
 #define _GNU_SOURCE
-#include "hist.h"
-#include "results.h"
-#include "stats.h"
-#include "util.h"
+#include "lib/hist.h"
+#include "lib/results.h"
+#include "report/stats.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>

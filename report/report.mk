@@ -1,4 +1,4 @@
-# report/report.mk: fl-report (report/report.c, report/stats.c) and the
+# report/report.mk: fl-report (every report/*.c) and the
 # stats unit test.  Included by the top-level Makefile
 # (-include report/report.mk), which provides BUILD, CC, CFLAGS, LDFLAGS and
 # the pattern rule $(BUILD)/obj/%.o: %.c.  Only explicit paths are used and
@@ -7,11 +7,11 @@
 BUILD ?= build
 REPORT_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-REPORT_OBJ    := $(BUILD)/obj/report/report.o $(BUILD)/obj/report/stats.o
+REPORT_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard report/*.c))
 REPORT_LIBOBJ := $(BUILD)/obj/lib/hist.o $(BUILD)/obj/lib/results.o $(BUILD)/obj/lib/util.o
 
 # the pattern rule knows lib/*.h etc., not the report's own header
-$(REPORT_OBJ): report/stats.h
+$(REPORT_OBJ): $(wildcard report/*.h)
 
 $(BUILD)/fl-report: $(REPORT_OBJ) $(REPORT_LIBOBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lm
@@ -21,6 +21,6 @@ $(BUILD)/fl-report: $(REPORT_OBJ) $(REPORT_LIBOBJ)
 # links only what the test needs.
 $(BUILD)/test_stats: tests/test_stats.c tests/check.h report/stats.c report/stats.h $(BUILD)/obj/lib/hist.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $< $(BUILD)/obj/lib/hist.o -o $@ $(LDFLAGS) -ljansson -lm
+	$(CC) $(CFLAGS) $< $(BUILD)/obj/lib/hist.o -o $@ $(LDFLAGS) -ljansson -lm
 
 .DEFAULT_GOAL := $(REPORT_SAVED_GOAL)

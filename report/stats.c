@@ -2,7 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "stats.h"
+#include "report/stats.h"
 
 #include <float.h>
 #include <math.h>

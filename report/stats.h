@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "hist.h"
+#include "lib/hist.h"
 
 #define STATS_WELCH_MIN_N 2
 #define STATS_MWU_MIN_N 3

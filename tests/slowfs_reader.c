@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pattern.h"
+#include "lib/pattern.h"
 
 #define READER_PAGE 4096u
 #define READER_MAX_IO (4u << 20)

@@ -37,7 +37,7 @@ cross_test() {
 	[ "$n" -gt 0 ] || fail "cross_${arch}_unit" "no test_* programs in $dir"
 
 	# 2. a short victim/observer run.  The runner starts its roles by
-	#    re-executing itself (bench/runner.c); under qemu-user that execve goes
+	#    re-executing itself (bench/runner/runner.c); under qemu-user that execve goes
 	#    to the host kernel, which cannot run a foreign binary without a
 	#    binfmt_misc handler, so it goes through the emulator named in
 	#    FAULTLINE_EMULATOR (lib/util.c util_execv)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System test of the mmap_lock tracepoint probe (bench/probe_mmaplock.c):
+# System test of the mmap_lock tracepoint probe (bench/probes/mmaplock.c):
 # a short smoke run must report the victim's mmap_lock acquisitions, waits
 # and holds, its own overhead, and leave no tracefs mount or instance behind.
 # Prints PASS/FAIL/SKIP lines; exit 1 if any test failed.  Ends only

@@ -1,7 +1,7 @@
 /* test_config: the scenario options table (lib/config.h): defaults, error
  * messages of malformed scenario files, --set, the bundled scenarios. */
-#include "check.h"
-#include "config.h"
+#include "tests/check.h"
+#include "lib/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* test_hist: the log-linear histogram (lib/hist.h): error bound against exact
  * nearest-rank percentiles, merging, bucket geometry, JSON round trip. */
-#include "check.h"
-#include "hist.h"
+#include "tests/check.h"
+#include "lib/hist.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* test_pattern: file content function and generators (lib/pattern.h). */
-#include "check.h"
-#include "pattern.h"
+#include "tests/check.h"
+#include "lib/pattern.h"
 
 #include <errno.h>
 #include <math.h>

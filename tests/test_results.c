@@ -1,9 +1,9 @@
 /* test_results: the result document (lib/results.h): atomic never-overwriting
  * write, load and validation with messages naming the file and the field. */
-#include "check.h"
-#include "config.h"
-#include "hist.h"
-#include "results.h"
+#include "tests/check.h"
+#include "lib/config.h"
+#include "lib/hist.h"
+#include "lib/results.h"
 
 #include <dirent.h>
 #include <errno.h>

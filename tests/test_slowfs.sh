@@ -1,10 +1,10 @@
 #!/bin/bash
-# tests/test_slowfs.sh: acceptance tests for fl-slowfs (workloads/slowfs.c).
+# tests/test_slowfs.sh: acceptance tests for fl-slowfs (workloads/slowfs/slowfs.c).
 #
 # Needs root, /dev/fuse and fusermount3.  Builds nothing; expects
 #   $BUILD/fl-slowfs and $BUILD/slowfs_reader when BUILD is set (as
 #   tests/run-tests.sh does; make builds them), else
-#   workloads/fl-slowfs   (see the build line at the top of workloads/slowfs.c)
+#   workloads/fl-slowfs   (see the build line at the top of workloads/slowfs/slowfs.c)
 #   tests/slowfs_reader   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Ilib \
 #                             tests/slowfs_reader.c lib/pattern.c -o tests/slowfs_reader -lm
 # (override either with SLOWFS=... READER=...).

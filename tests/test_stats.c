@@ -4,14 +4,14 @@
  * seed, so deterministic), and exact pooling of histograms across
  * iterations.  stats.c is included directly so that the generic rule for
  * tests/test_*.c (core objects only) builds this test too. */
-#include "check.h"
+#include "tests/check.h"
 
-#include "../report/stats.c"
+#include "report/stats.c"
 
 #include <math.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #define NEAR(x, want, tol) (fabs((x) - (want)) <= (tol))
 

@@ -1,12 +1,12 @@
 /* test_variants: the pure logic behind the O_DIRECT gup variant (buffer
  * walk and source offsets, workloads/odirect.h), the swap-in variant
  * (victim.memory anon checks, /proc/meminfo swap parsing) and the
- * probes.mmap_lock switch (bench/probe_mmaplock.c). */
-#include "check.h"
-#include "config.h"
-#include "odirect.h"
-#include "probe.h"
-#include "sysinfo.h"
+ * probes.mmap_lock switch (bench/probes/mmaplock.c). */
+#include "tests/check.h"
+#include "lib/config.h"
+#include "workloads/odirect.h"
+#include "bench/probes/probe.h"
+#include "lib/sysinfo.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -12,9 +12,9 @@
  *    reclaim does not take.
  * Recorded in results as pressure "emulated", with the methods. */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
-#include "workload.h"
+#include "workloads/role.h"
+#include "lib/util.h"
+#include "workloads/workload.h"
 
 #include <errno.h>
 #include <fcntl.h>

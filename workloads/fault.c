@@ -15,8 +15,8 @@
  * minor, or no fault (e.g. mapped by fault-around).
  */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * paths).  The mappings are found once, before the start barrier, in
  * /proc/<victim>/maps (lines naming the storage's data-NNNNNN files). */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

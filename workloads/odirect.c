@@ -23,10 +23,10 @@
  * file systems) is an error counted with its errno, not a crash: the thread
  * says so on stderr and records no reads. */
 #define _GNU_SOURCE
-#include "odirect.h"
-#include "role.h"
-#include "util.h"
-#include "workload.h"
+#include "workloads/odirect.h"
+#include "workloads/role.h"
+#include "lib/util.h"
+#include "workloads/workload.h"
 
 #include <errno.h>
 #include <fcntl.h>

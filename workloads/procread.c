@@ -4,8 +4,8 @@
  * (cmdline, environ, smaps, smaps_rollup, numa_maps) are not mixed with
  * those that need not (maps on recent kernels; status, statm). */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* psscan: an observer thread that does what `ps` does: list /proc and read
  * every process's cmdline, timing each read and each whole scan. */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "arena.h"
-#include "config.h"
-#include "pattern.h"
+#include "lib/arena.h"
+#include "lib/config.h"
+#include "lib/pattern.h"
 
 enum { PROCESS_VICTIM = 0, PROCESS_OBSERVER = 1 };
 

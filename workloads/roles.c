@@ -1,9 +1,9 @@
 /* roles: the table of workload roles (role.h).  Add a role here. */
 #define _GNU_SOURCE
-#include "role.h"
+#include "workloads/role.h"
 
 #include <stdio.h>
-#include "util.h"
+#include "lib/util.h"
 
 extern const struct role fault_role, writer_role, evictor_role, procread_role, psscan_role,
 	gup_role, odirect_role;

@@ -3,9 +3,9 @@
  * each role's setup, starts one thread per arena slot of its process, tells
  * the runner it is ready, and waits for its threads to see ARENA_STOP. */
 #define _GNU_SOURCE
-#include "workload.h"
-#include "role.h"
-#include "util.h"
+#include "workloads/workload.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

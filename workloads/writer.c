@@ -10,8 +10,8 @@
  * without changing what the fault threads may do.
  */
 #define _GNU_SOURCE
-#include "role.h"
-#include "util.h"
+#include "workloads/role.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdio.h>

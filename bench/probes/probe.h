@@ -47,7 +47,7 @@ struct probe {
 
 extern const struct probe *const probes[];
 
-/* probe_mmaplock.c, pure parts (unit-tested): is FAULTLINE_NO_TRACE set to
+/* probes/mmaplock.c, pure parts (unit-tested): is FAULTLINE_NO_TRACE set to
  * something other than "" or "0"; and the resolved probes.mmap_lock
  * (PROBE_ON or PROBE_OFF) from the requested one, the environment and
  * whether a trial start worked, or -1 when "on" cannot be had. */

@@ -3,17 +3,17 @@
  * behind the arena's start barrier, sample probes once a second, stop,
  * collect, tear down, and write one result document. */
 #define _GNU_SOURCE
-#include "runner.h"
-#include "arena.h"
-#include "cgv2.h"
-#include "config.h"
-#include "hist.h"
-#include "probe.h"
-#include "results.h"
-#include "role.h"
-#include "storage.h"
-#include "sysinfo.h"
-#include "util.h"
+#include "bench/runner/runner.h"
+#include "lib/arena.h"
+#include "cgroups/cgv2.h"
+#include "lib/config.h"
+#include "lib/hist.h"
+#include "bench/probes/probe.h"
+#include "lib/results.h"
+#include "workloads/role.h"
+#include "bench/storage/storage.h"
+#include "lib/sysinfo.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

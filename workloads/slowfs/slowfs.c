@@ -23,7 +23,7 @@
  *
  * Build:
  *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Ilib $(pkg-config --cflags fuse3) \
- *       workloads/slowfs.c lib/pattern.c -o workloads/fl-slowfs \
+ *       workloads/slowfs/slowfs.c lib/pattern.c -o workloads/fl-slowfs \
  *       $(pkg-config --libs fuse3) -ljansson -lpthread -lm
  */
 #define _GNU_SOURCE
@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pattern.h"
+#include "lib/pattern.h"
 
 #define SLOWFS_NAME "fl-slowfs"
 #define SLOWFS_STATS_SCHEMA "faultline-slowfs-stats/1"

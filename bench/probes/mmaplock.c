@@ -1,13 +1,13 @@
-/* probe_mmaplock: mmap_lock tracepoints (mmap_lock_start_locking,
+/* mmaplock: mmap_lock tracepoints (mmap_lock_start_locking,
  * mmap_lock_acquire_returned, mmap_lock_released) for the victim process
  * only, through a private tracefs instance.  The events carry no duration:
  * wait = start_locking -> acquire_returned and hold = acquire_returned ->
  * released, per task.  Method and limits: docs/probes.md. */
 #define _GNU_SOURCE
-#include "probe.h"
-#include "config.h"
-#include "hist.h"
-#include "util.h"
+#include "bench/probes/probe.h"
+#include "lib/config.h"
+#include "lib/hist.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* probes: the table of probes (probe.h) and the simple ones. */
 #define _GNU_SOURCE
-#include "probe.h"
-#include "arena.h"
-#include "cgv2.h"
-#include "role.h"
-#include "storage.h"
-#include "util.h"
+#include "bench/probes/probe.h"
+#include "lib/arena.h"
+#include "cgroups/cgv2.h"
+#include "workloads/role.h"
+#include "bench/storage/storage.h"
+#include "lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +197,7 @@ static json_t *slowfs_sample(const struct probe_ctx *ctx)
 
 static const struct probe slowfs_probe = { .name = "slowfs", .available = slowfs_available, .sample = slowfs_sample };
 
-extern const struct probe mmaplock_probe; /* probe_mmaplock.c */
+extern const struct probe mmaplock_probe; /* mmaplock.c */
 
 const struct probe *const probes[] = {
 	&workload_probe, /* the roles' counters: touches, faults, writer ops, reads */

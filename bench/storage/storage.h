@@ -1,6 +1,6 @@
 /* storage: where the victim's files live.  dir: plain files created once in
  * storage.path and reused while their size and content stamp match.
- * slowfs: a FUSE mount of synthetic files (workloads/slowfs.c). */
+ * slowfs: a FUSE mount of synthetic files (workloads/slowfs/slowfs.c). */
 #ifndef FL_STORAGE_H
 #define FL_STORAGE_H
 
@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "config.h"
+#include "lib/config.h"
 
 struct storage {
 	char files_dir[4096];

@@ -9,9 +9,9 @@
  * no QEMU process is left: QEMU runs in its own process group, is killed by
  * pid, and dies with us (PR_SET_PDEATHSIG).  docs/vm.md has the details. */
 #define _GNU_SOURCE
-#include "config.h"
-#include "results.h"
-#include "util.h"
+#include "lib/config.h"
+#include "lib/results.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
 /* storage: the victim's files (storage.h). */
 #define _GNU_SOURCE
-#include "storage.h"
-#include "pattern.h"
-#include "util.h"
-#include "workload.h"
+#include "bench/storage/storage.h"
+#include "lib/pattern.h"
+#include "lib/util.h"
+#include "workloads/workload.h"
 
 #include <errno.h>
 #include <fcntl.h>

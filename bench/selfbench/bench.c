@@ -4,8 +4,8 @@
  *  2. (with --threads N) a run of N fault threads, reporting the share of
  *     the machine's CPU time the runner itself used. */
 #define _GNU_SOURCE
-#include "hist.h"
-#include "util.h"
+#include "lib/hist.h"
+#include "lib/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
