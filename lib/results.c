@@ -147,3 +147,26 @@ json_t *results_load(const char *path, char *err, size_t errlen)
 	}
 	return doc;
 }
+
+static void results_sanitize(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+		      *s == '_' || *s == '-'))
+			*s = '_';
+}
+
+void results_name(char *out, size_t len, const char *scenario, const char *label, const char *tag,
+		  const char *run_id)
+{
+	char scen[128], lab[128];
+
+	snprintf(scen, sizeof(scen), "%s", scenario ? scenario : "unknown");
+	snprintf(lab, sizeof(lab), "%s", label ? label : "none");
+	results_sanitize(scen);
+	results_sanitize(lab);
+	if (tag)
+		snprintf(out, len, "%s-%s-%s-%s.json", scen, lab, tag, run_id);
+	else
+		snprintf(out, len, "%s-%s-%s.json", scen, lab, run_id);
+}

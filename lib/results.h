@@ -20,4 +20,11 @@ json_t *results_load(const char *path, char *err, size_t errlen);
 /* Check a result in memory (what results_load checks after parsing). */
 int results_validate(const json_t *doc, const char *path, char *err, size_t errlen);
 
+/* The result file name both backends use: SCENARIO-LABEL[-TAG]-RUNID.json,
+ * with every character other than [A-Za-z0-9._-] in scenario and label
+ * turned into '_'.  tag may be NULL (native runs); the VM backend passes
+ * "vm-ARCH". */
+void results_name(char *out, size_t len, const char *scenario, const char *label, const char *tag,
+		  const char *run_id);
+
 #endif

@@ -851,14 +851,6 @@ static void runner_print_summary(struct run *r, const char *result_path)
 		printf("result: %s\n", result_path);
 }
 
-static void runner_sanitize(char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '_' || *s == '-'))
-			*s = '_';
-}
-
 int runner_main(int argc, char **argv)
 {
 	struct run r = { 0 };
@@ -1104,13 +1096,7 @@ finish:
 	json_object_set_new(doc, "iterations", json_incref(iterations));
 	json_object_set_new(doc, "summary", runner_summary(&r));
 	if (json_array_size(iterations) > 0 || strcmp(r.status, "ok") != 0) {
-		char label[128], scen[128];
-
-		snprintf(label, sizeof(label), "%s", r.label);
-		snprintf(scen, sizeof(scen), "%s", r.cfg.name);
-		runner_sanitize(label);
-		runner_sanitize(scen);
-		snprintf(result_name, sizeof(result_name), "%s-%s-%s.json", scen, label, r.run_id);
+		results_name(result_name, sizeof(result_name), r.cfg.name, r.label, NULL, r.run_id);
 		snprintf(result_path, sizeof(result_path), "%s/%s", r.out_dir, result_name);
 		if (results_write(doc, r.out_dir, result_name, err, sizeof(err)) < 0)
 			util_err("%s", err);

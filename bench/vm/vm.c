@@ -860,15 +860,10 @@ int vm_main(int argc, char **argv)
 		const char *scen = json_string_value(json_object_get(doc, "scenario"));
 		const char *label = json_string_value(json_object_get(doc, "label"));
 		const char *rid = json_string_value(json_object_get(doc, "run_id"));
-		char err[1024], safe[200], from[400], to[800];
-		size_t i;
+		char err[1024], from[400], to[800], tag[64];
 
-		snprintf(safe, sizeof(safe), "%s", label ? label : "vm");
-		for (i = 0; safe[i]; i++)
-			if (safe[i] == '/' || safe[i] == '+' || safe[i] == ' ')
-				safe[i] = '_';
-		snprintf(name, sizeof(name), "%s-%s-vm-%s-%s.json", scen ? scen : "unknown", safe, v.arch->name,
-			 rid ? rid : run_id);
+		snprintf(tag, sizeof(tag), "vm-%s", v.arch->name);
+		results_name(name, sizeof(name), scen, label ? label : "vm", tag, rid ? rid : run_id);
 		if (results_write(doc, v.out_dir, name, err, sizeof(err)) < 0) {
 			util_err("vm: %s", err);
 			goto out;
