@@ -11,6 +11,53 @@
 #define GiB (1024.0 * 1024 * 1024)
 #define TiB (1024.0 * GiB)
 
+/* Choice lists of the ENUM and SET options: each name with its value. */
+static const struct config_choice choices_memory[] = {
+	{ "file", MEMORY_FILE }, { "anon", MEMORY_ANON }, { NULL, 0 },
+};
+static const struct config_choice choices_pattern[] = {
+	{ "sequential", PATTERN_SEQUENTIAL }, { "random", PATTERN_RANDOM }, { "zipf", PATTERN_ZIPF }, { "stride", PATTERN_STRIDE }, { NULL, 0 },
+};
+static const struct config_choice choices_map[] = {
+	{ "shared", MAP_KIND_SHARED }, { "private", MAP_KIND_PRIVATE }, { NULL, 0 },
+};
+static const struct config_choice choices_advice[] = {
+	{ "none", ADVICE_NONE }, { "random", ADVICE_RANDOM }, { "sequential", ADVICE_SEQUENTIAL }, { NULL, 0 },
+};
+static const struct config_choice choices_pass_end[] = {
+	{ "dontneed", PASS_END_DONTNEED }, { "none", PASS_END_NONE }, { "pageout", PASS_END_PAGEOUT }, { NULL, 0 },
+};
+static const struct config_choice choices_classify[] = {
+	{ "rusage", CLASSIFY_RUSAGE }, { "none", CLASSIFY_NONE }, { NULL, 0 },
+};
+static const struct config_choice choices_writer_ops[] = {
+	{ "mmap_munmap", WRITER_OP_MMAP_MUNMAP }, { "mprotect", WRITER_OP_MPROTECT }, { "madvise_dontneed", WRITER_OP_MADVISE_DONTNEED }, { NULL, 0 },
+};
+static const struct config_choice choices_writer_target[] = {
+	{ "own", WRITER_TARGET_OWN }, { "fault_vma", WRITER_TARGET_FAULT_VMA }, { NULL, 0 },
+};
+static const struct config_choice choices_procfiles[] = {
+	{ "cmdline", 1 << PROCFILE_CMDLINE }, { "environ", 1 << PROCFILE_ENVIRON }, { "maps", 1 << PROCFILE_MAPS }, { "smaps", 1 << PROCFILE_SMAPS }, { "smaps_rollup", 1 << PROCFILE_SMAPS_ROLLUP }, { "numa_maps", 1 << PROCFILE_NUMA_MAPS }, { "status", 1 << PROCFILE_STATUS }, { "statm", 1 << PROCFILE_STATM }, { NULL, 0 },
+};
+static const struct config_choice choices_gup_methods[] = {
+	{ "process_vm_readv", GUP_PROCESS_VM_READV }, { "proc_mem", GUP_PROC_MEM }, { NULL, 0 },
+};
+static const struct config_choice choices_storage[] = {
+	{ "dir", STORAGE_DIR }, { "slowfs", STORAGE_SLOWFS }, { NULL, 0 },
+};
+static const struct config_choice choices_jitter[] = {
+	{ "none", JITTER_NONE }, { "uniform", JITTER_UNIFORM }, { "exponential", JITTER_EXPONENTIAL }, { "lognormal", JITTER_LOGNORMAL }, { NULL, 0 },
+};
+static const struct config_choice choices_pressure[] = {
+	{ "auto", PRESSURE_AUTO }, { "off", PRESSURE_OFF }, { "emulate", PRESSURE_EMULATE }, { NULL, 0 },
+};
+static const struct config_choice choices_evict_methods[] = {
+	{ "fadvise", EVICT_FADVISE }, { "pageout", EVICT_PAGEOUT }, { NULL, 0 },
+};
+static const struct config_choice choices_probe_mode[] = {
+	{ "auto", PROBE_AUTO }, { "on", PROBE_ON }, { "off", PROBE_OFF }, { NULL, 0 },
+};
+
 const struct config_option config_options[] = {
 	OPT("name", CONFIG_STRING, name, 0, 0, "\"unnamed\"", NULL, "scenario name, recorded in results"),
 	OPT("description", CONFIG_STRING, description, 0, 0, "\"\"", NULL, "what the scenario reproduces"),
@@ -30,12 +77,12 @@ const struct config_option config_options[] = {
 	OPT("victim.files.count", CONFIG_INT, victim.file_count, 1, 100000, "4", NULL, "number of mapped files"),
 	OPT("victim.files.size_bytes", CONFIG_SIZE, victim.file_size_bytes, 4096, 1024 * TiB, "\"64M\"", NULL,
 	    "size of each file (integer or K/M/G/T suffix); may exceed RAM"),
-	OPT("victim.memory", CONFIG_ENUM, victim.memory, 0, 0, "\"file\"", "file|anon",
+	OPT("victim.memory", CONFIG_ENUM, victim.memory, 0, 0, "\"file\"", choices_memory,
 	    "what the fault threads touch: file = shared/private mappings of the storage's files; anon = "
 	    "anonymous memory of the same total size (count x size_bytes), filled with the files' content at "
 	    "set-up, pushed to swap by victim.pass_end=pageout, the evictor's pageout or memory.max, and faulted "
 	    "back (swap-in); needs swap to fault at all (results say swap_total_bytes)"),
-	OPT("victim.pattern", CONFIG_ENUM, victim.pattern, 0, 0, "\"random\"", "sequential|random|zipf|stride",
+	OPT("victim.pattern", CONFIG_ENUM, victim.pattern, 0, 0, "\"random\"", choices_pattern,
 	    "page order within a thread's slice: random is a permutation (each page once per pass)"),
 	OPT("victim.zipf_theta", CONFIG_DOUBLE, victim.zipf_theta, 0.01, 5, "0.99", NULL,
 	    "zipf skew (not 1.0); hot pages are the slice's first ones"),
@@ -43,24 +90,24 @@ const struct config_option config_options[] = {
 	    "stride pattern: pages between touches (wrapping with an offset per lap)"),
 	OPT("victim.write_ratio", CONFIG_DOUBLE, victim.write_ratio, 0, 1, "0", NULL,
 	    "share of touches that write a byte instead of reading one"),
-	OPT("victim.map", CONFIG_ENUM, victim.map, 0, 0, "\"shared\"", "shared|private", "MAP_SHARED or MAP_PRIVATE"),
-	OPT("victim.madvise", CONFIG_ENUM, victim.advice, 0, 0, "\"none\"", "none|random|sequential",
+	OPT("victim.map", CONFIG_ENUM, victim.map, 0, 0, "\"shared\"", choices_map, "MAP_SHARED or MAP_PRIVATE"),
+	OPT("victim.madvise", CONFIG_ENUM, victim.advice, 0, 0, "\"none\"", choices_advice,
 	    "madvise hint on the mappings (MADV_RANDOM turns readahead off)"),
-	OPT("victim.pass_end", CONFIG_ENUM, victim.pass_end, 0, 0, "\"dontneed\"", "dontneed|none|pageout",
+	OPT("victim.pass_end", CONFIG_ENUM, victim.pass_end, 0, 0, "\"dontneed\"", choices_pass_end,
 	    "after a pass over its slice a thread zaps its PTEs (dontneed: MADV_DONTNEED) so every touch faults "
 	    "again, or reclaims its slice (pageout: MADV_PAGEOUT: file pages dropped with shadow entries, "
 	    "anonymous pages written to swap), or leaves it (none)"),
-	OPT("victim.classify", CONFIG_ENUM, victim.classify, 0, 0, "\"rusage\"", "rusage|none",
+	OPT("victim.classify", CONFIG_ENUM, victim.classify, 0, 0, "\"rusage\"", choices_classify,
 	    "tell major/minor/no fault per touch from getrusage(RUSAGE_THREAD) deltas, or not at all"),
 	OPT("victim.verify", CONFIG_BOOL, victim.verify, 0, 0, "false", NULL,
 	    "check the content of every page faulted in (costly; tests turn it on)"),
 	OPT("victim.stack_bytes", CONFIG_SIZE, victim.stack_bytes, 16384, 64.0 * 1024 * 1024, "\"64K\"", NULL,
 	    "stack size of each victim thread"),
 	OPT("victim.writer.ops", CONFIG_SET, victim.writer.ops, 0, 0, "[\"mmap_munmap\"]",
-	    "mmap_munmap|mprotect|madvise_dontneed", "operations the writer threads cycle through"),
+	    choices_writer_ops, "operations the writer threads cycle through"),
 	OPT("victim.writer.rate_per_s", CONFIG_DOUBLE, victim.writer.rate_per_s, 0, 1e7, "100", NULL,
 	    "operations per second per writer thread; 0 = back to back"),
-	OPT("victim.writer.target", CONFIG_ENUM, victim.writer.target, 0, 0, "\"own\"", "own|fault_vma",
+	OPT("victim.writer.target", CONFIG_ENUM, victim.writer.target, 0, 0, "\"own\"", choices_writer_target,
 	    "mprotect/madvise on the writer's own mapping, or on a sub-range of a faulting mapping (splits its VMA)"),
 	OPT("victim.writer.map_bytes", CONFIG_SIZE, victim.writer.map_bytes, 4096, 1024.0 * 1024 * 1024, "\"64K\"",
 	    NULL, "size of the writer's own mappings"),
@@ -72,13 +119,13 @@ const struct config_option config_options[] = {
 	    "O_DIRECT reads per second per odirect thread; 0 = back to back"),
 	OPT("victim.odirect.bytes", CONFIG_SIZE, victim.odirect.bytes, 512, 64.0 * 1024 * 1024, "\"64K\"", NULL,
 	    "bytes per O_DIRECT read (a multiple of 512, at most victim.files.size_bytes): the buffer pages "
-	    "get_user_pages must fault in per read = bytes / 4096"),
+	    "get_user_pages must fault in per read = bytes / page size"),
 
 	OPT("observer.threads", CONFIG_INT, observer.threads, 0, 256, "1", NULL,
 	    "threads in the protected group reading the victim's /proc files"),
 	OPT("observer.files", CONFIG_SET, observer.files, 0, 0,
 	    "[\"cmdline\", \"environ\", \"maps\", \"smaps_rollup\", \"status\"]",
-	    "cmdline|environ|maps|smaps|smaps_rollup|numa_maps|status|statm",
+	    choices_procfiles,
 	    "the /proc/<victim>/ files read each cycle, each timed on its own"),
 	OPT("observer.rate_per_s", CONFIG_DOUBLE, observer.rate_per_s, 0, 1e6, "20", NULL,
 	    "read cycles per second per observer thread; 0 = back to back"),
@@ -89,7 +136,7 @@ const struct config_option config_options[] = {
 	OPT("observer.gup_threads", CONFIG_INT, observer.gup_threads, 0, 256, "0", NULL,
 	    "threads reading the victim's file mappings from outside (get_user_pages on the victim's mm)"),
 	OPT("observer.gup_methods", CONFIG_SET, observer.gup_methods, 0, 0, "[\"process_vm_readv\", \"proc_mem\"]",
-	    "process_vm_readv|proc_mem", "how the gup threads read: process_vm_readv, pread of /proc/<victim>/mem"),
+	    choices_gup_methods, "how the gup threads read: process_vm_readv, pread of /proc/<victim>/mem"),
 	OPT("observer.gup_rate_per_s", CONFIG_DOUBLE, observer.gup_rate_per_s, 0, 1e6, "100", NULL,
 	    "reads per second per gup thread; 0 = back to back"),
 	OPT("observer.gup_bytes", CONFIG_SIZE, observer.gup_bytes, 1, 1024.0 * 1024, "4096", NULL,
@@ -110,14 +157,14 @@ const struct config_option config_options[] = {
 	OPT("cgroup.protected.cpu_weight", CONFIG_INT, cg_protected.cpu_weight, 1, 10000, "1000", NULL,
 	    "cpu.weight of the protected group"),
 
-	OPT("storage.type", CONFIG_ENUM, storage.type, 0, 0, "\"dir\"", "dir|slowfs",
+	OPT("storage.type", CONFIG_ENUM, storage.type, 0, 0, "\"dir\"", choices_storage,
 	    "dir: plain files in storage.path; slowfs: a FUSE file system of synthetic files"),
 	OPT("storage.path", CONFIG_STRING, storage.path, 0, 0, "\"/var/tmp/faultline\"", NULL,
 	    "dir: where the files are created once and reused"),
 	OPT("storage.slowfs.latency_ns", CONFIG_INT, storage.slowfs.latency_ns, 0, 60e9, "1000000", NULL,
 	    "slowfs: fixed service latency per read request (the median with lognormal jitter)"),
 	OPT("storage.slowfs.jitter", CONFIG_ENUM, storage.slowfs.jitter, 0, 0, "\"none\"",
-	    "none|uniform|exponential|lognormal", "slowfs: distribution of extra latency per request"),
+	    choices_jitter, "slowfs: distribution of extra latency per request"),
 	OPT("storage.slowfs.jitter_ns", CONFIG_INT, storage.slowfs.jitter_ns, 0, 60e9, "0", NULL,
 	    "slowfs: uniform: extra latency in [0, N]; exponential: mean extra latency"),
 	OPT("storage.slowfs.p99_ns", CONFIG_INT, storage.slowfs.p99_ns, 0, 60e9, "0", NULL,
@@ -129,19 +176,19 @@ const struct config_option config_options[] = {
 	OPT("storage.slowfs.max_request_bytes", CONFIG_SIZE, storage.slowfs.max_request_bytes, 4096,
 	    1024.0 * 1024, "\"128K\"", NULL, "slowfs: largest read request (FUSE max_read)"),
 
-	OPT("pressure.mode", CONFIG_ENUM, pressure.mode, 0, 0, "\"auto\"", "auto|off|emulate",
+	OPT("pressure.mode", CONFIG_ENUM, pressure.mode, 0, 0, "\"auto\"", choices_pressure,
 	    "memory pressure: auto = memory.max when the memory controller is usable, else the evictor "
 	    "when the scenario sets a memory limit; emulate = always the evictor; off = never the evictor"),
 	OPT("pressure.evict_bytes_per_s", CONFIG_SIZE, pressure.evict_bytes_per_s, 4096, 1024 * TiB, "\"256M\"",
 	    NULL, "evictor: file bytes dropped from the page cache per second (posix_fadvise DONTNEED)"),
 	OPT("pressure.chunk_bytes", CONFIG_SIZE, pressure.chunk_bytes, 4096, 1024.0 * 1024 * 1024, "\"2M\"", NULL,
 	    "evictor: bytes dropped per call, at a random offset of a random file"),
-	OPT("pressure.methods", CONFIG_SET, pressure.methods, 0, 0, "[\"fadvise\", \"pageout\"]", "fadvise|pageout",
+	OPT("pressure.methods", CONFIG_SET, pressure.methods, 0, 0, "[\"fadvise\", \"pageout\"]", choices_evict_methods,
 	    "evictor: fadvise = posix_fadvise(DONTNEED) on the file range (no mmap_lock; unmapped pages, "
 	    "dropped without a shadow entry); pageout = madvise(MADV_PAGEOUT) on the victim's mapping of it "
 	    "(reclaim: mapped pages, shadow entries, so refaults are counted; takes mmap_lock for reading)"),
 
-	OPT("probes.mmap_lock", CONFIG_ENUM, probes.mmap_lock, 0, 0, "\"auto\"", "auto|on|off",
+	OPT("probes.mmap_lock", CONFIG_ENUM, probes.mmap_lock, 0, 0, "\"auto\"", choices_probe_mode,
 	    "mmap_lock tracepoint probe: auto = on when tracefs and the tracepoints are usable, else off with "
 	    "the reason; on = required (the run exits 3 before creating anything when it cannot start); off = "
 	    "not started.  FAULTLINE_NO_TRACE=1 in the environment overrides it (off)"),
@@ -151,36 +198,35 @@ const size_t config_option_count = FL_ARRAY_SIZE(config_options);
 
 static const char *config_type_names[] = { "int", "size", "number", "bool", "string", "enum", "set" };
 
-const char *config_choice_name(const char *choices, int i, char *buf, size_t len)
+const char *config_choice_name(const struct config_choice *choices, int value)
 {
-	const char *p = choices;
-
-	for (; i > 0 && p; i--) {
-		p = strchr(p, '|');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return NULL;
-	{
-		size_t n = strcspn(p, "|");
-
-		if (n >= len)
-			n = len - 1;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-	}
-	return buf;
+	for (; choices && choices->name; choices++)
+		if (choices->value == value)
+			return choices->name;
+	return NULL;
 }
 
-static int config_choice_index(const char *choices, const char *name)
+static const struct config_choice *config_choice_find(const struct config_choice *choices, const char *name)
 {
-	char buf[64];
+	for (; choices && choices->name; choices++)
+		if (strcmp(choices->name, name) == 0)
+			return choices;
+	return NULL;
+}
 
-	for (int i = 0; config_choice_name(choices, i, buf, sizeof(buf)); i++)
-		if (strcmp(buf, name) == 0)
-			return i;
-	return -1;
+const char *config_choices_text(const struct config_choice *choices, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (; choices && choices->name && used < len; choices++) {
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "|" : "", choices->name);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
 }
 
 static const struct config_option *config_find(const char *path)
@@ -193,12 +239,10 @@ static const struct config_option *config_find(const char *path)
 
 const char *config_enum_name(const char *path, int value)
 {
-	static __thread char buf[64];
 	const struct config_option *o = config_find(path);
+	const char *name = o ? config_choice_name(o->choices, value) : NULL;
 
-	if (!o || !o->choices || !config_choice_name(o->choices, value, buf, sizeof(buf)))
-		return "?";
-	return buf;
+	return name ? name : "?";
 }
 
 static bool config_is_section(const char *path)
@@ -295,6 +339,7 @@ static int config_assign(struct config *c, const struct config_option *o, const 
 			 const struct config_ctx *x)
 {
 	void *field = (char *)c + o->offset;
+	char names[256];
 
 	switch (o->type) {
 	case CONFIG_INT: {
@@ -354,14 +399,13 @@ static int config_assign(struct config *c, const struct config_option *o, const 
 		return 0;
 	}
 	case CONFIG_ENUM: {
-		int i;
+		const struct config_choice *ch = json_is_string(v) ? config_choice_find(o->choices, json_string_value(v))
+								    : NULL;
 
-		if (!json_is_string(v))
-			return config_fail(x, o->path, v, "expected one of %s", o->choices);
-		i = config_choice_index(o->choices, json_string_value(v));
-		if (i < 0)
-			return config_fail(x, o->path, v, "expected one of %s", o->choices);
-		*(int *)field = i;
+		if (!ch)
+			return config_fail(x, o->path, v, "expected one of %s",
+					   config_choices_text(o->choices, names, sizeof(names)));
+		*(int *)field = ch->value;
 		return 0;
 	}
 	case CONFIG_SET: {
@@ -370,13 +414,16 @@ static int config_assign(struct config *c, const struct config_option *o, const 
 		json_t *e;
 
 		if (!json_is_array(v))
-			return config_fail(x, o->path, v, "expected an array of names from %s", o->choices);
+			return config_fail(x, o->path, v, "expected an array of names from %s",
+					   config_choices_text(o->choices, names, sizeof(names)));
 		json_array_foreach((json_t *)v, idx, e) {
-			int i = json_is_string(e) ? config_choice_index(o->choices, json_string_value(e)) : -1;
+			const struct config_choice *ch =
+				json_is_string(e) ? config_choice_find(o->choices, json_string_value(e)) : NULL;
 
-			if (i < 0)
-				return config_fail(x, o->path, e, "element %zu: expected one of %s", idx, o->choices);
-			bits |= 1u << i;
+			if (!ch)
+				return config_fail(x, o->path, e, "element %zu: expected one of %s", idx,
+						   config_choices_text(o->choices, names, sizeof(names)));
+			bits |= (uint32_t)ch->value;
 		}
 		*(uint32_t *)field = bits;
 		return 0;
@@ -531,6 +578,7 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 int config_check(const struct config *c, const char *file, char *err, size_t errlen)
 {
 	struct config_ctx x = { file, NULL, err, errlen };
+	const size_t page = util_page_size();
 
 	if (c->victim.pattern == PATTERN_ZIPF && c->victim.zipf_theta == 1.0)
 		return config_fail(&x, "victim.zipf_theta", NULL,
@@ -561,19 +609,19 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 				   "larger than victim.files.size_bytes (%llu) (value %llu)",
 				   (unsigned long long)c->victim.file_size_bytes,
 				   (unsigned long long)c->victim.odirect.bytes);
-	if (c->victim.file_size_bytes % 4096 != 0)
-		return config_fail(&x, "victim.files.size_bytes", NULL, "must be a multiple of 4096 (value %llu)",
+	if (c->victim.file_size_bytes % page != 0)
+		return config_fail(&x, "victim.files.size_bytes", NULL, "must be a multiple of the page size, %zu here (value %llu)", page,
 				   (unsigned long long)c->victim.file_size_bytes);
-	if ((uint64_t)c->victim.fault_threads > c->victim.file_count * (c->victim.file_size_bytes / 4096))
+	if ((uint64_t)c->victim.fault_threads > c->victim.file_count * (c->victim.file_size_bytes / page))
 		return config_fail(&x, "victim.fault_threads", NULL,
 				   "more fault threads (%lld) than pages in the files (%llu): every thread needs a slice",
 				   (long long)c->victim.fault_threads,
-				   (unsigned long long)(c->victim.file_count * (c->victim.file_size_bytes / 4096)));
+				   (unsigned long long)(c->victim.file_count * (c->victim.file_size_bytes / page)));
 	if (c->storage.slowfs.jitter_ns && c->storage.slowfs.jitter != 1 && c->storage.slowfs.jitter != 2)
 		return config_fail(&x, "storage.slowfs.jitter_ns", NULL,
 				   "needs storage.slowfs.jitter uniform or exponential (value %lld)",
 				   (long long)c->storage.slowfs.jitter_ns);
-	if (c->storage.slowfs.jitter == 3 && c->storage.slowfs.p99_ns <= c->storage.slowfs.latency_ns)
+	if (c->storage.slowfs.jitter == JITTER_LOGNORMAL && c->storage.slowfs.p99_ns <= c->storage.slowfs.latency_ns)
 		return config_fail(&x, "storage.slowfs.p99_ns", NULL,
 				   "lognormal jitter needs p99_ns above latency_ns (value %lld)",
 				   (long long)c->storage.slowfs.p99_ns);
@@ -586,7 +634,6 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 json_t *config_to_json(const struct config *c)
 {
 	json_t *root = json_object();
-	char buf[64];
 
 	for (size_t i = 0; i < config_option_count; i++) {
 		const struct config_option *o = &config_options[i];
@@ -615,13 +662,17 @@ json_t *config_to_json(const struct config *c)
 		case CONFIG_DOUBLE: v = json_real(*(const double *)field); break;
 		case CONFIG_BOOL: v = json_boolean(*(const bool *)field); break;
 		case CONFIG_STRING: v = json_string(*(char *const *)field ? *(char *const *)field : ""); break;
-		case CONFIG_ENUM: v = json_string(config_choice_name(o->choices, *(const int *)field, buf, sizeof(buf)));
+		case CONFIG_ENUM: {
+			const char *name = config_choice_name(o->choices, *(const int *)field);
+
+			v = json_string(name ? name : "?");
 			break;
+		}
 		case CONFIG_SET:
 			v = json_array();
-			for (int b = 0; config_choice_name(o->choices, b, buf, sizeof(buf)); b++)
-				if (*(const uint32_t *)field & (1u << b))
-					json_array_append_new(v, json_string(buf));
+			for (const struct config_choice *ch = o->choices; ch->name; ch++)
+				if (*(const uint32_t *)field & (uint32_t)ch->value)
+					json_array_append_new(v, json_string(ch->name));
 			break;
 		}
 		json_object_set_new(parent, p, v);
@@ -638,8 +689,12 @@ void config_print_help(FILE *out)
 		fprintf(out, "  %-38s %-6s default %s", o->path, config_type_names[o->type], o->def);
 		if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE)
 			fprintf(out, ", range [%g, %g]", o->min, o->max);
-		if (o->choices)
-			fprintf(out, ", one%s of %s", o->type == CONFIG_SET ? " or more" : "", o->choices);
+		if (o->choices) {
+			char names[256];
+
+			fprintf(out, ", one%s of %s", o->type == CONFIG_SET ? " or more" : "",
+				config_choices_text(o->choices, names, sizeof(names)));
+		}
 		fprintf(out, "\n      %s\n", o->help);
 	}
 }

@@ -31,6 +31,8 @@ enum { EVICT_FADVISE = 1u << 0, EVICT_PAGEOUT = 1u << 1 };
 /* bits of observer.gup_methods */
 enum { GUP_PROCESS_VM_READV = 1u << 0, GUP_PROC_MEM = 1u << 1 };
 enum config_pressure { PRESSURE_AUTO, PRESSURE_OFF, PRESSURE_EMULATE };
+/* storage.slowfs.jitter */
+enum config_jitter { JITTER_NONE, JITTER_UNIFORM, JITTER_EXPONENTIAL, JITTER_LOGNORMAL };
 
 struct config {
 	char *name;
@@ -116,13 +118,20 @@ struct config {
 
 enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET };
 
+/* One name of an ENUM or SET option and what it stands for: the enum value
+ * (ENUM) or the bit (SET).  Lists end with { NULL, 0 }. */
+struct config_choice {
+	const char *name;
+	int value;
+};
+
 struct config_option {
 	const char *path;    /* dotted path in the scenario JSON */
 	enum config_type type;
 	size_t offset;       /* offsetof(struct config, field) */
 	double min, max;     /* INT, SIZE, DOUBLE */
 	const char *def;     /* default, as JSON text */
-	const char *choices; /* ENUM and SET: names separated by '|' */
+	const struct config_choice *choices; /* ENUM and SET */
 	const char *help;
 };
 
@@ -151,8 +160,11 @@ json_t *config_to_json(const struct config *c);
 /* Print the options table: path, type, range, default, help. */
 void config_print_help(FILE *out);
 
-/* Name of choice i of an ENUM/SET option's choices string (static buffer). */
-const char *config_choice_name(const char *choices, int i, char *buf, size_t len);
+/* The name that stands for value in a choice list, or NULL. */
+const char *config_choice_name(const struct config_choice *choices, int value);
+/* The names of a choice list joined with '|', into buf. */
+const char *config_choices_text(const struct config_choice *choices, char *buf, size_t len);
+/* The name of an ENUM option's value, "?" when there is none. */
 const char *config_enum_name(const char *path, int value);
 
 #endif

@@ -221,3 +221,15 @@ void util_catch_stop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
+
+size_t util_page_size(void)
+{
+	static size_t page;
+	long v;
+
+	if (page)
+		return page;
+	v = sysconf(_SC_PAGESIZE);
+	page = v > 0 ? (size_t)v : 4096;
+	return page;
+}

@@ -79,4 +79,8 @@ void util_catch_stop_signals(void);
 extern const char *util_progname;
 void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The page size of the running kernel (sysconf; 4 KiB on x86_64, often
+ * 64 KiB on ppc64le and some arm64 kernels).  Cached after the first call. */
+size_t util_page_size(void);
+
 #endif

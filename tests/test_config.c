@@ -183,7 +183,7 @@ static const struct bad_case bad_cases[] = {
 	  "{\n"
 	  "  \"victim\": { \"files\": { \"size_bytes\": 10000 } }\n"
 	  "}\n",
-	  0, "victim.files.size_bytes", "must be a multiple of 4096 (value 10000)", true },
+	  0, "victim.files.size_bytes", "must be a multiple of the page size", true },
 	{ "storage-path-relative",
 	  "{\n"
 	  "  \"storage\": { \"type\": \"dir\", \"path\": \"var/tmp/faultline\" }\n"
@@ -503,15 +503,31 @@ TEST(bundled_scenarios_load)
 TEST(enum_names)
 {
 	char buf[64];
+	static const struct config_choice abc[] = { { "a", 1 }, { "bb", 4 }, { "ccc", 9 }, { NULL, 0 } };
 
 	CHECK(strcmp(config_enum_name("victim.pattern", PATTERN_ZIPF), "zipf") == 0, "pattern name");
 	CHECK(strcmp(config_enum_name("storage.type", STORAGE_SLOWFS), "slowfs") == 0, "storage name");
 	CHECK(strcmp(config_enum_name("victim.pattern", 17), "?") == 0, "out of range enum");
 	CHECK(strcmp(config_enum_name("no.such", 0), "?") == 0, "unknown path");
-	CHECK(config_choice_name("a|bb|ccc", 2, buf, sizeof(buf)) && strcmp(buf, "ccc") == 0, "choice 2");
-	CHECK(config_choice_name("a|bb|ccc", 3, buf, sizeof(buf)) == NULL, "choice 3 exists");
-	/* the header's PROCFILE_ order matches the observer.files choices */
-	CHECK(strcmp(config_enum_name("observer.files", PROCFILE_SMAPS_ROLLUP), "smaps_rollup") == 0 &&
-	      strcmp(config_enum_name("observer.files", PROCFILE_STATM), "statm") == 0 &&
-	      strcmp(config_enum_name("observer.files", PROCFILE_COUNT), "?") == 0, "PROCFILE_ order");
+	CHECK(config_choice_name(abc, 9) && strcmp(config_choice_name(abc, 9), "ccc") == 0, "choice of value 9");
+	CHECK(config_choice_name(abc, 2) == NULL, "a value with no name has a name");
+	CHECK(strcmp(config_choices_text(abc, buf, sizeof(buf)), "a|bb|ccc") == 0, "choices text: %s", buf);
+	CHECK(strcmp(config_choices_text(abc, buf, 4), "a|b") == 0, "choices text truncated: %s", buf);
+	/* observer.files: a set, each name standing for the bit of its PROCFILE_ index */
+	CHECK(strcmp(config_enum_name("observer.files", 1 << PROCFILE_SMAPS_ROLLUP), "smaps_rollup") == 0 &&
+	      strcmp(config_enum_name("observer.files", 1 << PROCFILE_STATM), "statm") == 0 &&
+	      strcmp(config_enum_name("observer.files", 1 << PROCFILE_COUNT), "?") == 0, "PROCFILE_ bits");
+	/* every choice list: distinct names and values; SET values are single bits */
+	for (size_t i = 0; i < config_option_count; i++) {
+		const struct config_option *o = &config_options[i];
+
+		CHECK((o->type == CONFIG_ENUM || o->type == CONFIG_SET) == (o->choices != NULL), "%s: choices", o->path);
+		for (const struct config_choice *a = o->choices; a && a->name; a++) {
+			CHECK(o->type != CONFIG_SET || (a->value > 0 && (a->value & (a->value - 1)) == 0),
+			      "%s: %s is not one bit (%d)", o->path, a->name, a->value);
+			for (const struct config_choice *b = a + 1; b->name; b++)
+				CHECK(strcmp(a->name, b->name) != 0 && a->value != b->value, "%s: %s and %s collide",
+				      o->path, a->name, b->name);
+		}
+	}
 }

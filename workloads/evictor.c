@@ -24,10 +24,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-enum { EVICTOR_HIST_FADVISE, EVICTOR_HIST_PAGEOUT, EVICTOR_NHIST };
-enum { EVICTOR_CALLS, EVICTOR_BYTES, EVICTOR_ERRORS };
-static const char *const evictor_hist_names[EVICTOR_NHIST] = { "fadvise", "pageout" };
-static const char *const evictor_counter_names[] = { "calls", "bytes_dropped_requested", "errors", NULL };
+#define EVICTOR_HISTS(X) \
+	X(EVICTOR_HIST_FADVISE, "fadvise") \
+	X(EVICTOR_HIST_PAGEOUT, "pageout")
+enum { EVICTOR_HISTS(ROLE_HIST_ENUM) EVICTOR_NHIST };
+#define EVICTOR_COUNTERS(X) \
+	X(EVICTOR_CALLS, "calls", COUNT, "calls", NONE) \
+	X(EVICTOR_BYTES, "bytes_dropped_requested", COUNT, "bytes", NONE) \
+	X(EVICTOR_ERRORS, "errors", COUNT, "errors", LOWER)
+enum { EVICTOR_COUNTERS(ROLE_COUNTER_ENUM) EVICTOR_NCOUNTERS };
+static const char *const evictor_hist_names[EVICTOR_NHIST] = { EVICTOR_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter evictor_counters[] = { EVICTOR_COUNTERS(ROLE_COUNTER_DESC) };
 
 static int64_t evictor_threads(const struct config *cfg)
 {
@@ -60,7 +67,7 @@ static void *evictor_run(void *arg)
 	next = util_now_ns();
 	while (fds && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t file = pattern_rng_below(&rng, (uint64_t)cfg->victim.file_count);
-		uint64_t off = pattern_rng_below(&rng, (size - chunk) / 4096 + 1) * 4096, t0, t1;
+		uint64_t off = pattern_rng_below(&rng, (size - chunk) / util_page_size() + 1) * util_page_size(), t0, t1;
 		bool measuring;
 		int r;
 
@@ -105,7 +112,8 @@ const struct role evictor_role = {
 	.threads = evictor_threads,
 	.nhist = EVICTOR_NHIST,
 	.hist_names = evictor_hist_names,
-	.counter_names = evictor_counter_names,
+	.ncounters = EVICTOR_NCOUNTERS,
+	.counters = evictor_counters,
 	.setup = NULL,
 	.run = evictor_run,
 };

@@ -27,19 +27,26 @@
 
 /* no-fault touches are only counted: a third histogram per thread would add
  * 9 KiB per thread for the least interesting case */
-enum { FAULT_HIST_MAJOR, FAULT_HIST_MINOR, FAULT_NHIST, FAULT_HIST_NOFAULT = FAULT_NHIST };
-enum {
-	FAULT_TOUCHES, FAULT_MAJOR, FAULT_MINOR, FAULT_NOFAULT, FAULT_WRITES, FAULT_PASSES, FAULT_REPEATS,
-	FAULT_VERIFY_ERRORS, FAULT_VERIFIED_PAGES,
-};
+#define FAULT_HISTS(X) \
+	X(FAULT_HIST_MAJOR, "major") \
+	X(FAULT_HIST_MINOR, "minor")
+enum { FAULT_HISTS(ROLE_HIST_ENUM) FAULT_NHIST, FAULT_HIST_NOFAULT = FAULT_NHIST };
+#define FAULT_COUNTERS(X) \
+	X(FAULT_TOUCHES, "touches", COUNT, "touches", HIGHER) \
+	X(FAULT_MAJOR, "major_faults", COUNT, "faults", NONE) \
+	X(FAULT_MINOR, "minor_faults", COUNT, "faults", NONE) \
+	X(FAULT_NOFAULT, "no_fault_touches", COUNT, "touches", NONE) \
+	X(FAULT_WRITES, "write_touches", COUNT, "touches", NONE) \
+	X(FAULT_PASSES, "passes", COUNT, "passes", HIGHER) \
+	X(FAULT_REPEATS, "repeat_draws", COUNT, "draws", NONE) \
+	X(FAULT_VERIFY_ERRORS, "verify_errors", COUNT, "errors", LOWER) \
+	X(FAULT_VERIFIED_PAGES, "verified_pages", COUNT, "pages", NONE)
+enum { FAULT_COUNTERS(ROLE_COUNTER_ENUM) FAULT_NCOUNTERS };
 
-static const char *const fault_hist_names[FAULT_NHIST] = { "major", "minor" };
-static const char *const fault_counter_names[] = {
-	"touches", "major_faults", "minor_faults", "no_fault_touches", "write_touches", "passes",
-	"repeat_draws", "verify_errors", "verified_pages", NULL,
-};
+static const char *const fault_hist_names[FAULT_NHIST] = { FAULT_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter fault_counters[] = { FAULT_COUNTERS(ROLE_COUNTER_DESC) };
 
-#define PAGE 4096u
+#define PAGE util_page_size()
 
 static int64_t fault_threads(const struct config *cfg)
 {
@@ -228,7 +235,8 @@ const struct role fault_role = {
 	.threads = fault_threads,
 	.nhist = FAULT_NHIST,
 	.hist_names = fault_hist_names,
-	.counter_names = fault_counter_names,
+	.ncounters = FAULT_NCOUNTERS,
+	.counters = fault_counters,
 	.setup = fault_setup,
 	.run = fault_run,
 };

@@ -17,10 +17,18 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { GUP_HIST_VM_READV, GUP_HIST_PROC_MEM, GUP_NHIST };
-enum { GUP_READS, GUP_BYTES, GUP_ERRORS, GUP_LAST_ERRNO };
-static const char *const gup_hist_names[GUP_NHIST] = { "process_vm_readv", "proc_mem" };
-static const char *const gup_counter_names[] = { "reads", "bytes", "errors", "last_errno", NULL };
+#define GUP_HISTS(X) \
+	X(GUP_HIST_VM_READV, "process_vm_readv") \
+	X(GUP_HIST_PROC_MEM, "proc_mem")
+enum { GUP_HISTS(ROLE_HIST_ENUM) GUP_NHIST };
+#define GUP_COUNTERS(X) \
+	X(GUP_READS, "reads", COUNT, "reads", HIGHER) \
+	X(GUP_BYTES, "bytes", COUNT, "bytes", HIGHER) \
+	X(GUP_ERRORS, "errors", COUNT, "errors", LOWER) \
+	X(GUP_LAST_ERRNO, "last_errno", ERRNO, "errno", NONE)
+enum { GUP_COUNTERS(ROLE_COUNTER_ENUM) GUP_NCOUNTERS };
+static const char *const gup_hist_names[GUP_NHIST] = { GUP_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter gup_counters[] = { GUP_COUNTERS(ROLE_COUNTER_DESC) };
 
 static int64_t gup_threads(const struct config *cfg)
 {
@@ -91,14 +99,14 @@ static void *gup_run(void *arg)
 	next = util_now_ns();
 	while (buf && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t m = pattern_rng_below(&rng, w->gup_n), t0, t1;
-		uint64_t pages = w->gup_len[m] / 4096, addr;
+		uint64_t pages = w->gup_len[m] / util_page_size(), addr;
 		ssize_t n;
 		bool measuring;
 		unsigned h;
 
 		role_pace(&next, period);
 		measuring = arena_phase(w->arena) == ARENA_MEASURE;
-		addr = w->gup_start[m] + pattern_rng_below(&rng, pages ? pages : 1) * 4096;
+		addr = w->gup_start[m] + pattern_rng_below(&rng, pages ? pages : 1) * util_page_size();
 		if (addr + len > w->gup_start[m] + w->gup_len[m])
 			addr = w->gup_start[m] + w->gup_len[m] - len;
 		while (!(cfg->observer.gup_methods & (1u << (method % 2))))
@@ -136,7 +144,8 @@ const struct role gup_role = {
 	.threads = gup_threads,
 	.nhist = GUP_NHIST,
 	.hist_names = gup_hist_names,
-	.counter_names = gup_counter_names,
+	.ncounters = GUP_NCOUNTERS,
+	.counters = gup_counters,
 	.setup = gup_setup,
 	.run = gup_run,
 };

@@ -37,16 +37,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-enum { ODIRECT_HIST_READ, ODIRECT_NHIST };
-enum {
-	ODIRECT_READS, ODIRECT_BYTES, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, ODIRECT_BUF_MAJOR, ODIRECT_BUF_MINOR,
-	ODIRECT_LAPS, ODIRECT_VERIFY_ERRORS, ODIRECT_VERIFIED_READS,
-};
-static const char *const odirect_hist_names[ODIRECT_NHIST] = { "read" };
-static const char *const odirect_counter_names[] = {
-	"reads", "bytes", "errors", "last_errno", "buffer_major_faults", "buffer_minor_faults", "buffer_laps",
-	"verify_errors", "verified_reads", NULL,
-};
+#define ODIRECT_HISTS(X) \
+	X(ODIRECT_HIST_READ, "read")
+enum { ODIRECT_HISTS(ROLE_HIST_ENUM) ODIRECT_NHIST };
+#define ODIRECT_COUNTERS(X) \
+	X(ODIRECT_READS, "reads", COUNT, "reads", HIGHER) \
+	X(ODIRECT_BYTES, "bytes", COUNT, "bytes", HIGHER) \
+	X(ODIRECT_ERRORS, "errors", COUNT, "errors", LOWER) \
+	X(ODIRECT_LAST_ERRNO, "last_errno", ERRNO, "errno", NONE) \
+	X(ODIRECT_BUF_MAJOR, "buffer_major_faults", COUNT, "faults", NONE) \
+	X(ODIRECT_BUF_MINOR, "buffer_minor_faults", COUNT, "faults", NONE) \
+	X(ODIRECT_LAPS, "buffer_laps", COUNT, "laps", NONE) \
+	X(ODIRECT_VERIFY_ERRORS, "verify_errors", COUNT, "errors", LOWER) \
+	X(ODIRECT_VERIFIED_READS, "verified_reads", COUNT, "reads", NONE)
+enum { ODIRECT_COUNTERS(ROLE_COUNTER_ENUM) ODIRECT_NCOUNTERS };
+static const char *const odirect_hist_names[ODIRECT_NHIST] = { ODIRECT_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter odirect_counters[] = { ODIRECT_COUNTERS(ROLE_COUNTER_DESC) };
 
 static int64_t odirect_threads(const struct config *cfg)
 {
@@ -175,7 +181,8 @@ const struct role odirect_role = {
 	.threads = odirect_threads,
 	.nhist = ODIRECT_NHIST,
 	.hist_names = odirect_hist_names,
-	.counter_names = odirect_counter_names,
+	.ncounters = ODIRECT_NCOUNTERS,
+	.counters = odirect_counters,
 	.setup = NULL,
 	.run = odirect_run,
 };

@@ -4,7 +4,9 @@
 
 #include <stdint.h>
 
-#define ODIRECT_PAGE 4096u
+#include "lib/util.h"
+
+#define ODIRECT_PAGE ((uint64_t)util_page_size())
 
 /* Where the next read lands in the buffer mapping (size_bytes long): the
  * cursor walks the mapping in steps of len rounded up to whole pages, so

@@ -18,8 +18,14 @@
 static const char *const procread_hist_names[PROCFILE_COUNT] = {
 	"cmdline", "environ", "maps", "smaps", "smaps_rollup", "numa_maps", "status", "statm",
 };
-enum { PROCREAD_CYCLES, PROCREAD_READS, PROCREAD_BYTES, PROCREAD_ERRORS, PROCREAD_LAST_ERRNO };
-static const char *const procread_counter_names[] = { "cycles", "reads", "bytes", "errors", "last_errno", NULL };
+#define PROCREAD_COUNTERS(X) \
+	X(PROCREAD_CYCLES, "cycles", COUNT, "cycles", HIGHER) \
+	X(PROCREAD_READS, "reads", COUNT, "reads", HIGHER) \
+	X(PROCREAD_BYTES, "bytes", COUNT, "bytes", HIGHER) \
+	X(PROCREAD_ERRORS, "errors", COUNT, "errors", LOWER) \
+	X(PROCREAD_LAST_ERRNO, "last_errno", ERRNO, "errno", NONE)
+enum { PROCREAD_COUNTERS(ROLE_COUNTER_ENUM) PROCREAD_NCOUNTERS };
+static const struct role_counter procread_counters[] = { PROCREAD_COUNTERS(ROLE_COUNTER_DESC) };
 
 #define PROCREAD_BUF (256 * 1024)
 
@@ -107,7 +113,8 @@ const struct role procread_role = {
 	.threads = procread_threads,
 	.nhist = PROCFILE_COUNT,
 	.hist_names = procread_hist_names,
-	.counter_names = procread_counter_names,
+	.ncounters = PROCREAD_NCOUNTERS,
+	.counters = procread_counters,
 	.setup = NULL,
 	.run = procread_run,
 };

@@ -12,10 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { PSSCAN_HIST_CMDLINE, PSSCAN_HIST_SCAN, PSSCAN_NHIST };
-enum { PSSCAN_SCANS, PSSCAN_READS, PSSCAN_ERRORS };
-static const char *const psscan_hist_names[PSSCAN_NHIST] = { "cmdline", "scan" };
-static const char *const psscan_counter_names[] = { "scans", "reads", "errors", NULL };
+#define PSSCAN_HISTS(X) \
+	X(PSSCAN_HIST_CMDLINE, "cmdline") \
+	X(PSSCAN_HIST_SCAN, "scan")
+enum { PSSCAN_HISTS(ROLE_HIST_ENUM) PSSCAN_NHIST };
+#define PSSCAN_COUNTERS(X) \
+	X(PSSCAN_SCANS, "scans", COUNT, "scans", HIGHER) \
+	X(PSSCAN_READS, "reads", COUNT, "reads", HIGHER) \
+	X(PSSCAN_ERRORS, "errors", COUNT, "errors", LOWER)
+enum { PSSCAN_COUNTERS(ROLE_COUNTER_ENUM) PSSCAN_NCOUNTERS };
+static const char *const psscan_hist_names[PSSCAN_NHIST] = { PSSCAN_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter psscan_counters[] = { PSSCAN_COUNTERS(ROLE_COUNTER_DESC) };
 
 static int64_t psscan_threads(const struct config *cfg)
 {
@@ -90,7 +97,8 @@ const struct role psscan_role = {
 	.threads = psscan_threads,
 	.nhist = PSSCAN_NHIST,
 	.hist_names = psscan_hist_names,
-	.counter_names = psscan_counter_names,
+	.ncounters = PSSCAN_NCOUNTERS,
+	.counters = psscan_counters,
 	.setup = NULL,
 	.run = psscan_run,
 };

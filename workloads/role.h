@@ -1,8 +1,8 @@
 /* role: one kind of workload thread.  A role is a name, the process it runs
- * in, how many threads it gets from the scenario, the names of its
- * histograms and counters (its slot layout in the arena), and its thread
- * body.  Every role is listed in roles.c; the runner reads the same table to
- * lay out the arena and to name what it collects. */
+ * in, how many threads it gets from the scenario, its histograms and
+ * counters (its slot layout in the arena, each declared once with what it
+ * holds), and its thread body.  Every role is listed in roles.c; the runner
+ * reads the same table to lay out the arena and to name what it collects. */
 #ifndef FL_ROLE_H
 #define FL_ROLE_H
 
@@ -46,13 +46,39 @@ struct role_thread {
 #define ROLE_MAX 16u
 #define ROLE_MAX_HIST 16u
 
+/* What a counter holds: a count of events or bytes (summed over threads,
+ * reported per second), or an errno value (reported as text, never summed). */
+enum role_kind { ROLE_KIND_COUNT, ROLE_KIND_ERRNO };
+/* Which way a metric is better, for comparisons and change points. */
+enum role_better { ROLE_BETTER_NONE, ROLE_BETTER_HIGHER, ROLE_BETTER_LOWER };
+
+struct role_counter {
+	const char *name;
+	enum role_kind kind;
+	const char *unit; /* what one count is: "touches", "bytes", ... */
+	enum role_better better;
+};
+
+/* A role declares its counters once, as an X-macro list
+ *     #define FOO_COUNTERS(X) X(FOO_OPS, "ops", COUNT, "ops", HIGHER) ...
+ * and expands it into its enum (slot indices) and its descriptor table:
+ *     enum { FOO_COUNTERS(ROLE_COUNTER_ENUM) FOO_NCOUNTERS };
+ *     static const struct role_counter foo_counters[] = { FOO_COUNTERS(ROLE_COUNTER_DESC) };
+ * Histograms likewise with ROLE_HIST_ENUM and ROLE_HIST_NAME (all latencies
+ * in ns, lower is better). */
+#define ROLE_COUNTER_ENUM(id, name, kind, unit, better) id,
+#define ROLE_COUNTER_DESC(id, name, kind, unit, better) { name, ROLE_KIND_##kind, unit, ROLE_BETTER_##better },
+#define ROLE_HIST_ENUM(id, name) id,
+#define ROLE_HIST_NAME(id, name) name,
+
 struct role {
 	const char *name;
 	unsigned process;
 	int64_t (*threads)(const struct config *cfg);
 	uint32_t nhist;
-	const char *const *hist_names;    /* nhist names */
-	const char *const *counter_names; /* NULL-terminated, at most ARENA_COUNTERS */
+	const char *const *hist_names; /* nhist names */
+	uint32_t ncounters;            /* at most ARENA_COUNTERS */
+	const struct role_counter *counters;
 	/* Once per process before its threads start (may be NULL); allocations go here. */
 	int (*setup)(struct workload *w, char *err, size_t errlen);
 	void *(*run)(void *role_thread);
@@ -60,13 +86,6 @@ struct role {
 
 extern const struct role *const roles[];
 extern const unsigned role_count;
-
-/* Counters named last_errno hold an errno value, not a count: they are
- * reported as text and never summed into rates. */
-static inline bool role_counter_is_errno(const char *name)
-{
-	return strcmp(name, "last_errno") == 0;
-}
 
 /* Check the table against ROLE_MAX_HIST and ARENA_COUNTERS: 0, or -1 with
  * the offending role named on stderr. */

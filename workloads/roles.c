@@ -24,10 +24,8 @@ _Static_assert(FL_ARRAY_SIZE(roles) <= ROLE_MAX, "more roles than ROLE_MAX");
 int role_check(void)
 {
 	for (unsigned r = 0; r < role_count; r++) {
-		unsigned n = 0;
+		unsigned n = roles[r]->ncounters;
 
-		while (roles[r]->counter_names[n])
-			n++;
 		if (roles[r]->nhist > ROLE_MAX_HIST || n > ARENA_COUNTERS) {
 			fprintf(stderr, "faultline: role %s has %u histograms and %u counters (at most %u and %u)\n",
 				roles[r]->name, roles[r]->nhist, n, ROLE_MAX_HIST, ARENA_COUNTERS);

@@ -71,7 +71,7 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
 
 	w->prot = PROT_READ | (cfg->victim.write_ratio > 0 ? PROT_WRITE : 0);
-	w->pages_per_file = cfg->victim.file_size_bytes / 4096;
+	w->pages_per_file = cfg->victim.file_size_bytes / util_page_size();
 	w->total_pages = w->pages_per_file * (uint64_t)cfg->victim.file_count;
 	w->maps = calloc((size_t)cfg->victim.file_count, sizeof(char *));
 	if (!w->maps) {

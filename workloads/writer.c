@@ -18,13 +18,23 @@
 #include <string.h>
 #include <sys/mman.h>
 
-enum { WRITER_HIST_MMAP, WRITER_HIST_MUNMAP, WRITER_HIST_MPROTECT, WRITER_HIST_MADVISE, WRITER_NHIST };
-enum { WRITER_OPS, WRITER_MMAP_MUNMAP, WRITER_MPROTECT, WRITER_MADVISE, WRITER_ERRORS, WRITER_LAST_ERRNO };
+#define WRITER_HISTS(X) \
+	X(WRITER_HIST_MMAP, "mmap") \
+	X(WRITER_HIST_MUNMAP, "munmap") \
+	X(WRITER_HIST_MPROTECT, "mprotect") \
+	X(WRITER_HIST_MADVISE, "madvise")
+enum { WRITER_HISTS(ROLE_HIST_ENUM) WRITER_NHIST };
+#define WRITER_COUNTERS(X) \
+	X(WRITER_OPS, "ops", COUNT, "ops", HIGHER) \
+	X(WRITER_MMAP_MUNMAP, "mmap_munmap_ops", COUNT, "ops", HIGHER) \
+	X(WRITER_MPROTECT, "mprotect_ops", COUNT, "ops", HIGHER) \
+	X(WRITER_MADVISE, "madvise_ops", COUNT, "ops", HIGHER) \
+	X(WRITER_ERRORS, "errors", COUNT, "errors", LOWER) \
+	X(WRITER_LAST_ERRNO, "last_errno", ERRNO, "errno", NONE)
+enum { WRITER_COUNTERS(ROLE_COUNTER_ENUM) WRITER_NCOUNTERS };
 
-static const char *const writer_hist_names[WRITER_NHIST] = { "mmap", "munmap", "mprotect", "madvise" };
-static const char *const writer_counter_names[] = {
-	"ops", "mmap_munmap_ops", "mprotect_ops", "madvise_ops", "errors", "last_errno", NULL,
-};
+static const char *const writer_hist_names[WRITER_NHIST] = { WRITER_HISTS(ROLE_HIST_NAME) };
+static const struct role_counter writer_counters[] = { WRITER_COUNTERS(ROLE_COUNTER_DESC) };
 
 static int64_t writer_threads(const struct config *cfg)
 {
@@ -40,10 +50,11 @@ static void writer_error(struct arena_slot *slot, bool measuring)
 /* A page-aligned range of len bytes inside a random file mapping. */
 static char *writer_fault_range(const struct workload *w, struct pattern_rng *rng, size_t len)
 {
-	uint64_t pages = len / 4096, file = pattern_rng_below(rng, (uint64_t)w->cfg->victim.file_count);
+	const size_t page = util_page_size();
+	uint64_t pages = len / page, file = pattern_rng_below(rng, (uint64_t)w->cfg->victim.file_count);
 	uint64_t start = w->pages_per_file > pages + 2 ? 1 + pattern_rng_below(rng, w->pages_per_file - pages - 1) : 0;
 
-	return w->maps[file] + start * 4096;
+	return w->maps[file] + start * page;
 }
 
 static void *writer_run(void *arg)
@@ -52,6 +63,7 @@ static void *writer_run(void *arg)
 	struct workload *w = t->w;
 	const struct config *cfg = w->cfg;
 	struct arena_slot *slot = t->slot;
+	const size_t page = util_page_size();
 	size_t len = cfg->victim.writer.map_bytes;
 	bool on_fault_vma = cfg->victim.writer.target == WRITER_TARGET_FAULT_VMA && w->maps;
 	uint64_t period = cfg->victim.writer.rate_per_s > 0 ? (uint64_t)(1e9 / cfg->victim.writer.rate_per_s) : 0;
@@ -60,16 +72,16 @@ static void *writer_run(void *arg)
 	unsigned op = 0;
 	struct pattern_rng rng;
 
-	if (on_fault_vma && len + 3 * 4096 > w->pages_per_file * 4096)
-		len = 4096; /* a sub-range must leave room on both sides to split the VMA */
+	if (on_fault_vma && len + 3 * page > w->pages_per_file * page)
+		len = page; /* a sub-range must leave room on both sides to split the VMA */
 	pattern_rng_seed(&rng, (uint64_t)cfg->seed, 0x2000000ull + t->index);
-	own = mmap(NULL, len + 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	own = mmap(NULL, len + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (own == MAP_FAILED) {
 		fprintf(stderr, "faultline: writer thread %u: mmap of %zu bytes: %s\n", t->index, len, strerror(errno));
 		role_done(t);
 		return NULL;
 	}
-	memset(own, 1, len + 2 * 4096);
+	memset(own, 1, len + 2 * page);
 	role_ready(t);
 	next = util_now_ns();
 	while (arena_phase(w->arena) != ARENA_STOP) {
@@ -104,7 +116,7 @@ static void *writer_run(void *arg)
 			break;
 		}
 		case 1: { /* WRITER_OP_MPROTECT: split then merge back */
-			char *p = on_fault_vma ? writer_fault_range(w, &rng, len) : own + 4096;
+			char *p = on_fault_vma ? writer_fault_range(w, &rng, len) : own + page;
 			int base = on_fault_vma ? w->prot : PROT_READ | PROT_WRITE;
 			int split = on_fault_vma ? base | PROT_EXEC : PROT_READ;
 			int r1, r2;
@@ -127,7 +139,7 @@ static void *writer_run(void *arg)
 			break;
 		}
 		case 2: { /* WRITER_OP_MADVISE_DONTNEED */
-			char *p = on_fault_vma ? writer_fault_range(w, &rng, len) : own + 4096;
+			char *p = on_fault_vma ? writer_fault_range(w, &rng, len) : own + page;
 			int r;
 
 			if (!on_fault_vma)
@@ -148,7 +160,7 @@ static void *writer_run(void *arg)
 		}
 		}
 	}
-	munmap(own, len + 2 * 4096);
+	munmap(own, len + 2 * page);
 	role_done(t);
 	return NULL;
 }
@@ -159,7 +171,8 @@ const struct role writer_role = {
 	.threads = writer_threads,
 	.nhist = WRITER_NHIST,
 	.hist_names = writer_hist_names,
-	.counter_names = writer_counter_names,
+	.ncounters = WRITER_NCOUNTERS,
+	.counters = writer_counters,
 	.setup = NULL,
 	.run = writer_run,
 };

@@ -156,12 +156,12 @@ static json_t *workload_sample(const struct probe_ctx *ctx)
 	for (unsigned r = 0; r < role_count; r++) {
 		if (roles[r]->threads == NULL)
 			continue;
-		for (unsigned c = 0; roles[r]->counter_names[c]; c++) {
+		for (unsigned c = 0; c < roles[r]->ncounters; c++) {
 			char key[96];
 
-			if (role_counter_is_errno(roles[r]->counter_names[c]))
+			if (roles[r]->counters[c].kind == ROLE_KIND_ERRNO)
 				continue; /* not a counter */
-			snprintf(key, sizeof(key), "%s.%s", roles[r]->name, roles[r]->counter_names[c]);
+			snprintf(key, sizeof(key), "%s.%s", roles[r]->name, roles[r]->counters[c].name);
 			json_object_set_new(o, key, json_integer((json_int_t)sums[r][c]));
 		}
 	}

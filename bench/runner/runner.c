@@ -463,10 +463,7 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 		int64_t n = role->threads(&r->cfg);
 		json_t *o, *hists, *counters;
 		uint64_t sums[ARENA_COUNTERS] = { 0 };
-		unsigned started = 0, ncounters = 0;
-
-		while (role->counter_names[ncounters])
-			ncounters++;
+		unsigned started = 0;
 
 		if (n <= 0)
 			continue;
@@ -500,16 +497,16 @@ static json_t *runner_collect_roles(struct run *r, const struct arena *a)
 				continue;
 			started += s->state != SLOT_IDLE;
 			for (unsigned c = 0; c < ARENA_COUNTERS; c++)
-				if (c < ncounters && role_counter_is_errno(role->counter_names[c]))
+				if (c < role->ncounters && role->counters[c].kind == ROLE_KIND_ERRNO)
 					sums[c] = s->counters[c] ? s->counters[c] : sums[c]; /* an errno: one thread's, not a sum */
 				else
 					sums[c] += s->counters[c];
 		}
-		for (unsigned c = 0; role->counter_names[c]; c++)
-			if (!role_counter_is_errno(role->counter_names[c]))
-				json_object_set_new(counters, role->counter_names[c], json_integer((json_int_t)sums[c]));
+		for (unsigned c = 0; c < role->ncounters; c++)
+			if (role->counters[c].kind != ROLE_KIND_ERRNO)
+				json_object_set_new(counters, role->counters[c].name, json_integer((json_int_t)sums[c]));
 			else if (sums[c])
-				json_object_set_new(counters, role->counter_names[c], json_string(strerror((int)sums[c])));
+				json_object_set_new(counters, role->counters[c].name, json_string(strerror((int)sums[c])));
 		json_object_set_new(o, "threads", json_integer(n));
 		json_object_set_new(o, "threads_started", json_integer(started));
 		json_object_set_new(o, "histograms", hists);
