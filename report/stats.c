@@ -329,3 +329,109 @@ exit:
 	free(one);
 	return ret;
 }
+
+double stats_t_quantile(double q, double df)
+{
+	double lo = 0, hi = 1, mid;
+
+	if (!(q > 0 && q < 1) || !(df > 0))
+		return NAN;
+	if (q == 0.5)
+		return 0;
+	if (q < 0.5)
+		return -stats_t_quantile(1 - q, df);
+	/* P(T > t) = p2 / 2 falls from 0.5 at 0: find hi with a tail below 1 - q */
+	while (stats_t_p2(hi, df) / 2 > 1 - q && hi < 1e12)
+		hi *= 2;
+	for (int i = 0; i < 200 && hi - lo > 1e-10 * hi; i++) {
+		mid = (lo + hi) / 2;
+		if (stats_t_p2(mid, df) / 2 > 1 - q)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* se and Welch-Satterthwaite df of the difference of two means. */
+static void stats_welch_se(double sa, size_t na, double sb, size_t nb, double *se, double *df)
+{
+	double va = sa * sa / (double)na, vb = sb * sb / (double)nb;
+
+	*se = sqrt(va + vb);
+	*df = (va + vb) > 0 ? (va + vb) * (va + vb) / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1))
+			    : (double)(na + nb - 2);
+}
+
+int stats_welch_ci(const double *a, size_t na, const double *b, size_t nb, double conf, double *lo, double *hi)
+{
+	double ma, mb, se, df, t;
+
+	if (na < STATS_WELCH_MIN_N || nb < STATS_WELCH_MIN_N)
+		return 0;
+	ma = stats_mean(a, na);
+	mb = stats_mean(b, nb);
+	stats_welch_se(stats_stddev(a, na), na, stats_stddev(b, nb), nb, &se, &df);
+	t = se > 0 ? stats_t_quantile(1 - (1 - conf) / 2, df) : 0;
+	*lo = mb - ma - t * se;
+	*hi = mb - ma + t * se;
+	return 1;
+}
+
+struct stats_indexed {
+	double p;
+	size_t i;
+};
+
+static int stats_cmp_indexed(const void *x, const void *y)
+{
+	const struct stats_indexed *a = x, *b = y;
+
+	return (a->p > b->p) - (a->p < b->p);
+}
+
+int stats_bh_adjust(const double *p, size_t n, double *q)
+{
+	struct stats_indexed *s = malloc((n ? n : 1) * sizeof(*s));
+	size_t m = 0;
+	double run = 1;
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		q[i] = NAN;
+		if (!isnan(p[i]))
+			s[m++] = (struct stats_indexed){ p[i], i };
+	}
+	qsort(s, m, sizeof(*s), stats_cmp_indexed);
+	for (size_t k = m; k-- > 0;) {
+		double v = s[k].p * (double)m / (double)(k + 1);
+
+		run = fmin(run, v);
+		q[s[k].i] = fmin(run, 1);
+	}
+	free(s);
+	return 0;
+}
+
+double stats_mde(double sa, size_t na, double sb, size_t nb, double alpha, double power)
+{
+	double se, df;
+
+	if (na < STATS_WELCH_MIN_N || nb < STATS_WELCH_MIN_N)
+		return NAN;
+	stats_welch_se(sa, na, sb, nb, &se, &df);
+	if (se == 0)
+		return 0;
+	return (stats_t_quantile(1 - alpha / 2, df) + stats_t_quantile(power, df)) * se;
+}
+
+size_t stats_n_needed(double cv, double pct, double alpha, double power, size_t max_n)
+{
+	if (!(pct > 0) || isnan(cv))
+		return 0;
+	for (size_t n = STATS_WELCH_MIN_N; n <= max_n; n++)
+		if (stats_mde(cv, n, cv, n, alpha, power) * 100 <= pct)
+			return n;
+	return 0;
+}

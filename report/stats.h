@@ -68,6 +68,30 @@ int stats_welch(const double *a, size_t na, const double *b, size_t nb, struct s
 /* Mann-Whitney U of a against b.  Returns out->ok (-1 on allocation failure). */
 int stats_mwu(const double *a, size_t na, const double *b, size_t nb, struct stats_test *out);
 
+/* Quantile of Student's t: the t with P(T <= t) = q, 0 < q < 1, df > 0
+ * (bisection on the tail above; to 1e-10 relative). */
+double stats_t_quantile(double q, double df);
+
+/* Welch's confidence interval at level conf (e.g. 0.95) for the difference
+ * of means b - a.  1 with *lo and *hi set, 0 when a side has n < 2. */
+int stats_welch_ci(const double *a, size_t na, const double *b, size_t nb, double conf, double *lo, double *hi);
+
+/* Benjamini-Hochberg adjusted p-values (the step-up procedure as q-values:
+ * q_(i) = min over j >= i of p_(j) m / j, capped at 1).  NAN entries are left
+ * NAN and not counted in m.  0, or -1 on allocation failure. */
+int stats_bh_adjust(const double *p, size_t n, double *q);
+
+/* Minimum detectable effect of a two-sided Welch test at level alpha with
+ * the given power (e.g. 0.8), for standard deviations sa, sb and iteration
+ * counts na, nb: (t_{1-alpha/2,df} + t_{power,df}) se, with se and df as in
+ * the test (Welch-Satterthwaite).  In the units of the data; NAN when a
+ * side has n < 2.  With no spread at all, 0. */
+double stats_mde(double sa, size_t na, double sb, size_t nb, double alpha, double power);
+/* Iterations per side (equal on both sides) needed to detect a change of
+ * pct percent of |mean| at noise cv (stddev / |mean|, the larger side's),
+ * level alpha and the given power; 0 when more than max_n would be needed. */
+size_t stats_n_needed(double cv, double pct, double alpha, double power, size_t max_n);
+
 /* Nearest-rank percentile (0 < p <= 100) of n raw values sorted ascending:
  * the value of rank ceil(p/100 n), computed exactly (p in steps of 1e-4),
  * the definition lib/hist.h approximates. */

@@ -289,3 +289,91 @@ TEST(percentile_sorted)
 		free(y);
 	}
 }
+
+/* Quantiles of Student's t against published tables (e.g. R qt()). */
+TEST(t_quantile_reference)
+{
+	static const struct {
+		double q, df, want;
+	} ref[] = {
+		{ 0.975, 10, 2.228139 }, { 0.975, 2, 4.302653 }, { 0.8, 10, 0.879058 },
+		{ 0.975, 18, 2.100922 }, { 0.8, 18, 0.862049 }, { 0.995, 3, 5.840909 },
+		{ 0.025, 10, -2.228139 },
+	};
+
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		double got = stats_t_quantile(ref[i].q, ref[i].df);
+
+		CHECK(NEAR(got, ref[i].want, 2e-6), "qt(%g, %g) = %.7f, want %.6f", ref[i].q, ref[i].df, got,
+		      ref[i].want);
+	}
+	CHECK(stats_t_quantile(0.5, 7) == 0, "median of t is not 0");
+	CHECK(isnan(stats_t_quantile(1, 7)) && isnan(stats_t_quantile(0.9, 0)), "out of domain is not NAN");
+}
+
+/* Benjamini-Hochberg against R's p.adjust(p, "BH"). */
+TEST(benjamini_hochberg_reference)
+{
+	const double p[] = { 0.01, 0.04, 0.03, 0.005, NAN, 0.5 };
+	const double want[] = { 0.025, 0.05, 0.05, 0.025, NAN, 0.5 };
+	double q[6];
+
+	CHECK(stats_bh_adjust(p, 6, q) == 0, "bh failed");
+	for (int i = 0; i < 6; i++)
+		CHECK(isnan(want[i]) ? isnan(q[i]) : NEAR(q[i], want[i], 1e-12), "q[%d] = %g, want %g", i, q[i],
+		      want[i]);
+}
+
+/* The minimum detectable effect: the textbook value for sd 1, n 10 a side,
+ * and, simulated, a true shift of one MDE is detected about 80% of the time
+ * (the Welch test at 0.05); n_needed is the smallest n whose MDE fits. */
+TEST(minimum_detectable_effect)
+{
+	const int trials = 4000, n = 6;
+	double mde = stats_mde(1, 10, 1, 10, 0.05, 0.8), a[6], b[6];
+	int hits = 0;
+	size_t need;
+
+	CHECK(NEAR(mde, (2.100922 + 0.862049) * sqrt(0.2), 1e-5), "mde(1, 10) = %.6f", mde);
+	CHECK(isnan(stats_mde(1, 1, 1, 10, 0.05, 0.8)), "mde with n = 1 is a number");
+	CHECK(stats_mde(0, 5, 0, 5, 0.05, 0.8) == 0, "mde without spread is not 0");
+	mde = stats_mde(5, n, 5, n, 0.05, 0.8);
+	rng_state = 7;
+	for (int t = 0; t < trials; t++) {
+		struct stats_test w;
+
+		for (int i = 0; i < n; i++) {
+			a[i] = 100 + 5 * rng_normal();
+			b[i] = 100 + mde + 5 * rng_normal();
+		}
+		stats_welch(a, n, b, n, &w);
+		hits += w.p < 0.05;
+	}
+	printf("  shift of one MDE (%.2f, sd 5, n %d): detected %.3f of %d\n", mde, n, (double)hits / trials, trials);
+	CHECK(hits >= 0.74 * trials && hits <= 0.86 * trials, "shift of one MDE detected %d of %d", hits, trials);
+	need = stats_n_needed(0.10, 10, 0.05, 0.8, 1000);
+	CHECK(need > 2 && stats_mde(0.10, need, 0.10, need, 0.05, 0.8) * 100 <= 10 &&
+		      stats_mde(0.10, need - 1, 0.10, need - 1, 0.05, 0.8) * 100 > 10,
+	      "n_needed(cv 10%%, 10%%) = %zu is not the smallest", need);
+	CHECK(stats_n_needed(0.5, 1, 0.05, 0.8, 100) == 0, "an impossible target did not give 0");
+}
+
+/* The Welch interval holds the true difference about 95% of the time. */
+TEST(welch_interval_coverage)
+{
+	const int trials = 4000, n = 5;
+	double a[5], b[5], lo, hi;
+	int covered = 0;
+
+	rng_state = 11;
+	for (int t = 0; t < trials; t++) {
+		for (int i = 0; i < n; i++) {
+			a[i] = 50 + 2 * rng_normal();
+			b[i] = 53 + 6 * rng_normal();
+		}
+		CHECK(stats_welch_ci(a, n, b, n, 0.95, &lo, &hi) == 1, "no interval");
+		covered += lo <= 3 && 3 <= hi;
+	}
+	CHECK(covered >= 0.93 * trials && covered <= 0.97 * trials, "95%% interval covered %d of %d", covered, trials);
+	CHECK(stats_welch_ci(a, 1, b, n, 0.95, &lo, &hi) == 0, "interval from one value");
+}
