@@ -192,11 +192,14 @@ const struct config_option config_options[] = {
 	    "mmap_lock tracepoint probe: auto = on when tracefs and the tracepoints are usable, else off with "
 	    "the reason; on = required (the run exits 3 before creating anything when it cannot start); off = "
 	    "not started.  FAULTLINE_NO_TRACE=1 in the environment overrides it (off)"),
+	OPT("report.headline", CONFIG_LIST, report.headline, 0, 0, "[]", NULL,
+	    "the scenario's headline metrics (names from `fl-report --list-metrics`), shown first by fl-report "
+	    "and tested without a multiple-comparison correction; empty = the report's default set"),
 };
 
 const size_t config_option_count = FL_ARRAY_SIZE(config_options);
 
-static const char *config_type_names[] = { "int", "size", "number", "bool", "string", "enum", "set" };
+static const char *config_type_names[] = { "int", "size", "number", "bool", "string", "enum", "set", "list" };
 
 const char *config_choice_name(const struct config_choice *choices, int value)
 {
@@ -335,6 +338,47 @@ static int config_fail(const struct config_ctx *x, const char *path, const json_
 	return -1;
 }
 
+/* A LIST option: an array of names, or one string of comma-separated names. */
+static int config_assign_list(const struct config_option *o, const json_t *v, const struct config_ctx *x, char **field)
+{
+	size_t idx, len = 0;
+	json_t *e;
+	char *s;
+
+	if (json_is_string(v)) {
+		json_t *arr = json_array();
+		char *copy = strdup(json_string_value(v)), *save = NULL, *tok;
+		int ret;
+
+		for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(arr, json_string(tok));
+		free(copy);
+		ret = config_assign_list(o, arr, x, field);
+		json_decref(arr);
+		return ret;
+	}
+	if (!json_is_array(v))
+		return config_fail(x, o->path, v, "expected an array of names");
+	json_array_foreach((json_t *)v, idx, e) {
+		if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 200 ||
+		    strchr(json_string_value(e), ','))
+			return config_fail(x, o->path, e, "element %zu: expected a name (no commas, at most 200 bytes)",
+					   idx);
+		len += json_string_length(e) + 1;
+	}
+	s = calloc(1, len + 1);
+	if (!s)
+		return config_fail(x, o->path, NULL, "out of memory");
+	json_array_foreach((json_t *)v, idx, e) {
+		if (idx)
+			strcat(s, ",");
+		strcat(s, json_string_value(e));
+	}
+	free(*field);
+	*field = s;
+	return 0;
+}
+
 static int config_assign(struct config *c, const struct config_option *o, const json_t *v,
 			 const struct config_ctx *x)
 {
@@ -398,6 +442,8 @@ static int config_assign(struct config *c, const struct config_option *o, const 
 		*(char **)field = s;
 		return 0;
 	}
+	case CONFIG_LIST:
+		return config_assign_list(o, v, x, (char **)field);
 	case CONFIG_ENUM: {
 		const struct config_choice *ch = json_is_string(v) ? config_choice_find(o->choices, json_string_value(v))
 								    : NULL;
@@ -502,7 +548,7 @@ void config_defaults(struct config *c)
 void config_free(struct config *c)
 {
 	for (size_t i = 0; i < config_option_count; i++)
-		if (config_options[i].type == CONFIG_STRING) {
+		if (config_options[i].type == CONFIG_STRING || config_options[i].type == CONFIG_LIST) {
 			char **s = (char **)((char *)c + config_options[i].offset);
 
 			free(*s);
@@ -565,7 +611,7 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 		return -1;
 	}
 	v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-	if (!v || (o->type == CONFIG_STRING && !json_is_string(v))) {
+	if (!v || ((o->type == CONFIG_STRING || o->type == CONFIG_LIST) && !json_is_string(v) && !json_is_array(v))) {
 		/* not JSON, or a string option given bare text such as 6.8 */
 		json_decref(v);
 		v = json_string(eq + 1);
@@ -631,6 +677,17 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	return 0;
 }
 
+static json_t *config_list_json(const char *joined)
+{
+	json_t *arr = json_array();
+	char *copy = joined ? strdup(joined) : NULL, *save = NULL, *tok;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(tok));
+	free(copy);
+	return arr;
+}
+
 json_t *config_to_json(const struct config *c)
 {
 	json_t *root = json_object();
@@ -662,6 +719,7 @@ json_t *config_to_json(const struct config *c)
 		case CONFIG_DOUBLE: v = json_real(*(const double *)field); break;
 		case CONFIG_BOOL: v = json_boolean(*(const bool *)field); break;
 		case CONFIG_STRING: v = json_string(*(char *const *)field ? *(char *const *)field : ""); break;
+		case CONFIG_LIST: v = config_list_json(*(char *const *)field); break;
 		case CONFIG_ENUM: {
 			const char *name = config_choice_name(o->choices, *(const int *)field);
 

@@ -114,9 +114,14 @@ struct config {
 	struct {
 		int mmap_lock;
 	} probes;
+	struct {
+		char *headline; /* metric names joined by ',' (lib/metrics.h) */
+	} report;
 };
 
-enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET };
+/* LIST: a JSON array of names (or, with --set, a comma-separated string),
+ * kept as one string with the names joined by ',' (char *). */
+enum config_type { CONFIG_INT, CONFIG_SIZE, CONFIG_DOUBLE, CONFIG_BOOL, CONFIG_STRING, CONFIG_ENUM, CONFIG_SET, CONFIG_LIST };
 
 /* One name of an ENUM or SET option and what it stands for: the enum value
  * (ENUM) or the bit (SET).  Lists end with { NULL, 0 }. */

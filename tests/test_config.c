@@ -367,6 +367,7 @@ TEST(non_default_round_trip)
 		"cgroup.victim.io_max=rbps=1048576 riops=200",
 		"storage.type=slowfs",
 		"seed=9007199254740991",
+		"report.headline=[\"writer.ops_per_s\", \"fault.major.p99\"]",
 	};
 	struct config a, b;
 	char err[1024] = "";
@@ -389,6 +390,14 @@ TEST(non_default_round_trip)
 	CHECK(strcmp(b.cg_victim.io_max, "rbps=1048576 riops=200") == 0, "io_max '%s'", b.cg_victim.io_max);
 	CHECK(strcmp(b.name, "round trip") == 0, "name '%s'", b.name);
 	CHECK(b.seed == 9007199254740991LL, "seed");
+	CHECK(b.report.headline && strcmp(b.report.headline, "writer.ops_per_s,fault.major.p99") == 0, "headline '%s'",
+	      b.report.headline);
+	CHECK(json_array_size(json_object_get(json_object_get(jb, "report"), "headline")) == 2, "headline as JSON");
+	/* a comma-separated --set value is a list too; elements must be names */
+	CHECK(config_set(&b, "report.headline=a.b,c.d", err, sizeof(err)) == 0 && !strcmp(b.report.headline, "a.b,c.d"),
+	      "comma list: %s", err);
+	CHECK(config_set(&b, "report.headline=[1]", err, sizeof(err)) == -1 && strstr(err, "element 0"),
+	      "a number in a list was accepted: %s", err);
 	json_decref(ja);
 	json_decref(jb);
 	config_free(&a);
