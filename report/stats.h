@@ -1,5 +1,5 @@
 /* stats: descriptive statistics and two-sample tests over iterations, for
- * fl-report (report/report.c).  Pure functions of their inputs: no global
+ * fl-report (report/compare.c).  Pure functions of their inputs: no global
  * state, no randomness, so every report is reproducible.
  *
  * Descriptive: mean, sample standard deviation (n - 1 in the denominator),

@@ -1,0 +1,261 @@
+/* load: the result sets of fl-report.  Each command-line argument is one
+ * set: a result file, a directory of result files (*.json, in name order),
+ * or a label looked up among the results directory's files.  Every file goes
+ * through results_load (lib/results.c), so a bad one stops the report before
+ * anything is written.  A set's ok iterations are grouped by (scenario,
+ * arch), their metrics computed on the way (compare.c), and the set gets a
+ * display name: its label, else the argument. */
+#define _GNU_SOURCE
+#include "report/report.h"
+#include "lib/results.h"
+#include "lib/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int load_json_suffix(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+static int load_add_doc(struct report_set *set, const char *path)
+{
+	char err[2048];
+	json_t *doc = results_load(path, err, sizeof(err));
+
+	if (!doc) {
+		util_err("%s", err);
+		return -1;
+	}
+	set->docs = report_xrealloc(set->docs, (set->ndocs + 1) * sizeof(*set->docs));
+	set->paths = report_xrealloc(set->paths, (set->ndocs + 1) * sizeof(*set->paths));
+	set->docs[set->ndocs] = doc;
+	set->paths[set->ndocs] = report_xstrdup(path);
+	set->ndocs++;
+	return 0;
+}
+
+/* Result files of a directory (*.json, sorted by name). */
+static int load_dir(struct report_set *set, const char *dir, const char *label)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, load_json_suffix, alphasort), ret = -1;
+
+	if (n < 0) {
+		util_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = report_xasprintf("%s/%s", dir, ents[i]->d_name);
+		struct stat sb;
+
+		if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			free(path);
+			continue;
+		}
+		if (label) {
+			/* label lookup: only results carrying the label are inputs */
+			json_t *raw = json_load_file(path, 0, NULL);
+			const char *l = json_string_value(json_object_get(raw, "label"));
+			bool match = l && !strcmp(l, label);
+
+			if (!raw)
+				fprintf(stderr, "%s: warning: %s is not JSON; skipped while looking for label '%s'\n",
+					util_progname, path, label);
+			json_decref(raw);
+			if (!match) {
+				free(path);
+				continue;
+			}
+		}
+		if (load_add_doc(set, path) < 0) {
+			free(path);
+			goto exit;
+		}
+		free(path);
+	}
+	ret = 0;
+exit:
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return ret;
+}
+
+/* The result files of one argument: a file, a directory, or a label looked
+ * up in results_dir.  role ("BASE" or "CAND") names the argument in errors. */
+static int load_arg(struct report_set *set, const char *arg, const char *role, const char *results_dir)
+{
+	struct stat sb;
+
+	set->arg = arg;
+	if (stat(arg, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			if (load_dir(set, arg, NULL) < 0)
+				return -1;
+			if (set->ndocs == 0) {
+				util_err("%s '%s': the directory holds no result files (*.json)", role, arg);
+				return -1;
+			}
+			return 0;
+		}
+		return load_add_doc(set, arg);
+	}
+	if (errno != ENOENT || strchr(arg, '/')) {
+		util_err("%s '%s': %s", role, arg, strerror(errno));
+		return -1;
+	}
+	if (stat(results_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		util_err("%s '%s': no such file, and no results directory %s to look the label up in", role, arg,
+			 results_dir);
+		return -1;
+	}
+	if (load_dir(set, results_dir, arg) < 0)
+		return -1;
+	if (set->ndocs == 0) {
+		util_err("%s '%s': no such file or directory, and no result in %s has label \"%s\"", role, arg,
+			 results_dir, arg);
+		return -1;
+	}
+	return 0;
+}
+
+struct report_group *load_group_get(struct report_set *set, const char *scenario, const char *arch, bool create)
+{
+	struct report_group *g;
+
+	for (size_t i = 0; i < set->ngroups; i++)
+		if (!strcmp(set->groups[i].scenario, scenario) && !strcmp(set->groups[i].arch, arch))
+			return &set->groups[i];
+	if (!create)
+		return NULL;
+	set->groups = report_xrealloc(set->groups, (set->ngroups + 1) * sizeof(*set->groups));
+	g = &set->groups[set->ngroups++];
+	*g = (struct report_group){ .scenario = report_xstrdup(scenario), .arch = report_xstrdup(arch) };
+	return g;
+}
+
+/* Group a set's iterations by (scenario, arch) and compute their metrics. */
+static int load_group_set(struct report_set *set)
+{
+	struct report_strs labels = { 0 };
+	int ret = -1;
+
+	for (size_t d = 0; d < set->ndocs; d++) {
+		const json_t *doc = set->docs[d], *env = json_object_get(doc, "environment"), *it;
+		const char *scenario = json_string_value(json_object_get(doc, "scenario"));
+		const char *arch = json_string_value(json_object_get(env, "arch"));
+		const char *iso = json_string_value(json_object_get(env, "isolation"));
+		const char *status = json_string_value(json_object_get(doc, "status"));
+		struct report_group *g = load_group_get(set, scenario, arch, true);
+		size_t i;
+
+		report_strs_add(&labels, json_string_value(json_object_get(doc, "label")));
+		report_strs_add(&g->kernels, json_string_value(json_object_get(env, "kernel_release")));
+		report_strs_add(&g->isolations, iso ? iso : "unknown");
+		report_strs_add(&g->files, set->paths[d]);
+		if (json_is_string(json_object_get(doc, "run_id")))
+			report_strs_add(&g->run_ids, json_string_value(json_object_get(doc, "run_id")));
+		if (strcmp(status, "ok") != 0)
+			fprintf(stderr, "%s: warning: %s: status \"%s\"; only its iterations with status ok are used\n",
+				util_progname, set->paths[d], status);
+		json_array_foreach(json_object_get(doc, "iterations"), i, it) {
+			const char *st = json_string_value(json_object_get(it, "status"));
+
+			if (st && strcmp(st, "ok") != 0) {
+				g->not_ok++;
+				continue;
+			}
+			if (g->niters == g->cap) {
+				g->cap = g->cap ? 2 * g->cap : 8;
+				g->iters = report_xrealloc(g->iters, g->cap * sizeof(*g->iters));
+			}
+			g->iters[g->niters++] = it;
+			if (compare_iter_metrics(g, it, set->paths[d], i) < 0)
+				goto exit;
+		}
+	}
+	for (size_t i = 0; i < set->ngroups; i++)
+		compare_sort_metrics(&set->groups[i]);
+	if (labels.n == 1 && labels.v[0][0])
+		set->name = report_xstrdup(labels.v[0]);
+	else {
+		set->name = report_xstrdup(set->arg);
+		if (labels.n > 1) {
+			char *all = report_strs_join(&labels, ", ");
+
+			fprintf(stderr, "%s: warning: '%s' holds results of several labels (%s); pooled as one set\n",
+				util_progname, set->arg, all);
+			free(all);
+		}
+	}
+	ret = 0;
+exit:
+	report_strs_free(&labels);
+	return ret;
+}
+
+int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir)
+{
+	if (load_arg(set, arg, role, results_dir) < 0)
+		return -1;
+	return load_group_set(set);
+}
+
+/* Distinct display names: a label shared by two arguments falls back to the
+ * argument's last path component, then to that with a numbered suffix. */
+void load_name_sets(struct report_ctx *c)
+{
+	for (size_t i = 1; i < c->nsets; i++) {
+		for (int round = 0; round < 2; round++) {
+			bool clash = false;
+
+			for (size_t j = 0; j < i; j++)
+				clash |= !strcmp(c->sets[i].name, c->sets[j].name);
+			if (!clash)
+				break;
+			const char *base = strrchr(c->sets[i].arg, '/');
+
+			base = base && base[1] ? base + 1 : c->sets[i].arg;
+			free(c->sets[i].name);
+			c->sets[i].name = round == 0 ? report_xstrdup(base) : report_xasprintf("%s#%zu", base, i);
+		}
+	}
+}
+
+void load_free(struct report_set *set)
+{
+	for (size_t g = 0; g < set->ngroups; g++) {
+		struct report_group *gr = &set->groups[g];
+
+		for (size_t m = 0; m < gr->nmetrics; m++) {
+			free(gr->metrics[m].name);
+			free(gr->metrics[m].role);
+			free(gr->metrics[m].sub);
+			free(gr->metrics[m].v);
+		}
+		free(gr->metrics);
+		free(gr->iters);
+		free(gr->scenario);
+		free(gr->arch);
+		report_strs_free(&gr->kernels);
+		report_strs_free(&gr->isolations);
+		report_strs_free(&gr->files);
+		report_strs_free(&gr->run_ids);
+	}
+	free(set->groups);
+	for (size_t d = 0; d < set->ndocs; d++) {
+		json_decref(set->docs[d]);
+		free(set->paths[d]);
+	}
+	free(set->docs);
+	free(set->paths);
+	free(set->name);
+}

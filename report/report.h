@@ -1,0 +1,166 @@
+/* report: what the files of fl-report share.  The program compares result
+ * sets, a baseline and candidates, per (scenario, arch); docs/report.md
+ * describes it.  Its units:
+ *   report.c   options, orchestration, main(), small shared helpers
+ *   load.c     result sets: files, directories and labels; grouping by
+ *              (scenario, arch); display names
+ *   compare.c  metrics per iteration, the comparison of two groups through
+ *              stats.c, the gate (--fail-on)
+ *   text.c     the plain-text table (72 columns), number formatting
+ *   export.c   compare.json and junit.xml
+ *   figures.c  gnuplot data, scripts and the gnuplot run
+ *   stats.c    descriptive statistics and two-sample tests (stats.h)
+ * Allocation failures in these helpers end the program (FL_EXIT_FAIL). */
+#ifndef FL_REPORT_H
+#define FL_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "report/stats.h"
+
+enum report_kind { REPORT_LATENCY, REPORT_RATE, REPORT_RATIO, REPORT_NKINDS };
+
+struct report_strs { /* a set of distinct strings, in insertion order */
+	char **v;
+	size_t n;
+};
+
+struct report_metric {
+	char *name;
+	enum report_kind kind;
+	bool lower_better;
+	const char *unit;
+	/* sort key */
+	int role_rank;
+	char *role, *sub;
+	int order;
+	double *v;
+	size_t n, cap;
+};
+
+struct report_group { /* one (scenario, arch) of one set */
+	char *scenario, *arch;
+	const json_t **iters; /* ok iterations, borrowed from the set's docs */
+	size_t niters, cap, not_ok;
+	struct report_strs kernels, isolations, files, run_ids;
+	struct report_metric *metrics;
+	size_t nmetrics;
+};
+
+struct report_set { /* one argument */
+	const char *arg;
+	char *name;
+	json_t **docs;
+	char **paths;
+	size_t ndocs;
+	struct report_group *groups;
+	size_t ngroups;
+};
+
+struct report_side {
+	const double *v;
+	size_t n;
+	double mean, sd, cv;
+};
+
+struct report_row {
+	const struct report_metric *m; /* name, kind, direction */
+	struct report_side a, b;
+	double change;
+	struct stats_test welch, mwu;
+	const struct stats_test *decide;
+	char mark; /* '*' significant, '~' not, '?' too few */
+	const char *verdict;
+	double threshold; /* gate; NAN: not gated */
+	bool tripped, unjudged;
+};
+
+struct report_cmp {
+	struct report_set *base, *cand;
+	struct report_group *gb, *gc;
+	struct report_row *rows;
+	size_t nrows;
+};
+
+struct report_rule {
+	const char *arg;
+	char *metric;
+	double pct;
+	bool known;
+};
+
+struct report_ctx {
+	double alpha;
+	bool use_mwu, plots, quiet;
+	const char *out_dir, *results_dir, *gnuplot;
+	char out_buf[4096];
+	struct report_set *sets;
+	size_t nsets;
+	struct report_cmp *cmps;
+	size_t ncmps;
+	struct report_rule *rules;
+	size_t nrules;
+	size_t tripped;
+};
+
+/* report.c: shared helpers */
+void *report_xrealloc(void *p, size_t n);
+char *report_xstrdup(const char *s); /* NULL gives "" */
+char *report_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_strs_add(struct report_strs *s, const char *str);
+void report_strs_free(struct report_strs *s);
+char *report_strs_join(const struct report_strs *s, const char *sep);
+bool report_num(const json_t *v, double *out);
+/* Write data to dir/name through a temporary file, fsync and rename. */
+int report_write(const char *dir, const char *name, const char *data, size_t len);
+
+/* load.c */
+/* One argument into set: load its files, group their ok iterations by
+ * (scenario, arch) with their metrics, name the set.  role ("BASE" or
+ * "CAND") names the argument in errors.  0, or -1 after an error message. */
+int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir);
+/* Make the display names of c's sets distinct. */
+void load_name_sets(struct report_ctx *c);
+/* The group (scenario, arch) of set; NULL if absent and !create. */
+struct report_group *load_group_get(struct report_set *set, const char *scenario, const char *arch, bool create);
+void load_free(struct report_set *set);
+
+/* compare.c */
+/* The metrics of iteration idx of the result file path into g. */
+int compare_iter_metrics(struct report_group *g, const json_t *it, const char *path, size_t idx);
+void compare_sort_metrics(struct report_group *g);
+const struct report_metric *compare_find_metric(const struct report_group *g, const char *name);
+/* c->cmps: every candidate against the baseline in each (scenario, arch)
+ * both have.  FL_EXIT_OK, or the exit status after an error message. */
+int compare_all(struct report_ctx *c);
+/* Parse --fail-on METRIC:PCT[%] into r.  0, or -1 after an error message. */
+int compare_parse_rule(struct report_rule *r, const char *arg);
+/* Apply the rules to c->cmps and count c->tripped; -1 (after listing the
+ * known metrics) if a rule names a metric no comparison has. */
+int compare_gate(struct report_ctx *c);
+/* Iterations per side the chosen test needs. */
+int compare_test_need(const struct report_ctx *c);
+
+/* text.c */
+/* Word-wrap text at the table's width, continuation lines indented. */
+void text_wrap(FILE *f, size_t indent, const char *text);
+void text_fmt_num(char *buf, size_t len, double v);     /* <= 8 columns */
+void text_fmt_change(char *buf, size_t len, double c);  /* "+1.23%" */
+void text_fmt_cv(char *buf, size_t len, double cv);     /* "5%" */
+/* The table of every comparison (compare.txt). */
+void text_table(const struct report_ctx *c, FILE *f);
+
+/* export.c */
+json_t *export_json(const struct report_ctx *c); /* compare.json */
+void export_junit(const struct report_ctx *c, FILE *f); /* junit.xml */
+
+/* figures.c */
+/* Is prog runnable: a path, or a name found in PATH? */
+bool figures_find_program(const char *prog);
+/* Write the figures into c->out_dir and run c->gnuplot.  0, or -1. */
+int figures_write(const struct report_ctx *c);
+
+#endif
