@@ -2,7 +2,18 @@
  * TEST(name); main runs each in a forked child with a timeout (a crash or a
  * hang fails that test only) and prints one line per test:
  *     PASS name | FAIL name: reason | SKIP name: reason
- * and finally "N passed, N failed, N skipped".  Exit 1 if any failed. */
+ * and finally "N passed, N failed, N skipped".  Exit 1 if any failed.
+ *
+ * Checks: CHECK(cond, fmt, ...) fails with the message unless cond holds.
+ * The typed checks print both sides on failure, each evaluated once, and
+ * take an optional context (printf format and arguments):
+ *     CHECK_EQ(a, b[, fmt, ...])         integers, compared by value whatever
+ *                                        their signedness (-1 != UINT64_MAX);
+ *                                        a double or a pointer does not compile
+ *     CHECK_NEAR(a, b, tol[, fmt, ...])  doubles, |a - b| <= tol (tol 0: exact;
+ *                                        NaN never passes)
+ *     CHECK_STR(a, b[, fmt, ...])        strings, NULL-safe (NULL == NULL only)
+ * e.g. "tests/test_hist.c:109: a->count == b->count failed: 5 != 6 (merge)". */
 #ifndef FL_CHECK_H
 #define FL_CHECK_H
 
@@ -56,6 +67,82 @@ static inline void check_report(char kind, const char *fmt, ...)
 			check_report('F', "%s:%d: %s", __FILE__, __LINE__, check_fmt(__VA_ARGS__)); \
 	} while (0)
 #define SKIP(...) check_report('S', "%s", check_fmt(__VA_ARGS__))
+
+/* 1 for a signed integer type, 0 for an unsigned one; anything else (a
+ * double, a pointer, a struct) has no association and does not compile. */
+#define CHECK_INT_SIGNED(x)                                                                    \
+	_Generic((x), char: (char)-1 < 0, signed char: 1, short: 1, int: 1, long: 1, long long: 1, \
+		 _Bool: 0, unsigned char: 0, unsigned short: 0, unsigned int: 0, unsigned long: 0,  \
+		 unsigned long long: 0)
+
+/* The context of a typed check: "" without one, else " (context)".  The
+ * leading space keeps the printf format non-empty (-Wformat-zero-length). */
+#define CHECK_CTX(...) check_ctx(check_fmt(" " __VA_ARGS__))
+
+static inline const char *check_ctx(const char *s)
+{
+	static char buf[900];
+
+	if (!s[1])
+		return "";
+	snprintf(buf, sizeof(buf), " (%s)", s + 1);
+	return buf;
+}
+
+/* Integers as (signedness, bits): equal when their values are. */
+static inline int check_int_eq(int sa, unsigned long long a, int sb, unsigned long long b)
+{
+	if (sa && (long long)a < 0)
+		return sb && (long long)b == (long long)a;
+	if (sb && (long long)b < 0)
+		return 0;
+	return a == b;
+}
+
+static inline const char *check_int_str(char *buf, size_t len, int sgn, unsigned long long v)
+{
+	if (sgn)
+		snprintf(buf, len, "%lld", (long long)v);
+	else
+		snprintf(buf, len, "%llu", v);
+	return buf;
+}
+
+#define CHECK_EQ(a, b, ...)                                                                         \
+	do {                                                                                        \
+		__auto_type check_a_ = (a);                                                         \
+		__auto_type check_b_ = (b);                                                         \
+		int check_sa_ = CHECK_INT_SIGNED(check_a_), check_sb_ = CHECK_INT_SIGNED(check_b_);  \
+		char check_va_[32], check_vb_[32];                                                  \
+		if (!check_int_eq(check_sa_, (unsigned long long)check_a_, check_sb_,               \
+				  (unsigned long long)check_b_))                                    \
+			check_report('F', "%s:%d: %s == %s failed: %s != %s%s", __FILE__, __LINE__, #a, #b, \
+				     check_int_str(check_va_, sizeof(check_va_), check_sa_,         \
+						   (unsigned long long)check_a_),                   \
+				     check_int_str(check_vb_, sizeof(check_vb_), check_sb_,         \
+						   (unsigned long long)check_b_),                   \
+				     CHECK_CTX(__VA_ARGS__));                                       \
+	} while (0)
+
+#define CHECK_NEAR(a, b, tol, ...)                                                                  \
+	do {                                                                                        \
+		double check_a_ = (a), check_b_ = (b), check_t_ = (tol);                            \
+		double check_d_ = check_a_ > check_b_ ? check_a_ - check_b_ : check_b_ - check_a_;  \
+		if (!(check_a_ == check_b_ || check_d_ <= check_t_))                                \
+			check_report('F', "%s:%d: %s == %s (within %s) failed: %.17g != %.17g, |difference| %.6g > %.6g%s", \
+				     __FILE__, __LINE__, #a, #b, #tol, check_a_, check_b_, check_d_, check_t_, \
+				     CHECK_CTX(__VA_ARGS__));                                       \
+	} while (0)
+
+#define CHECK_STR(a, b, ...)                                                                        \
+	do {                                                                                        \
+		const char *check_a_ = (a), *check_b_ = (b);                                        \
+		if (check_a_ != check_b_ && (!check_a_ || !check_b_ || strcmp(check_a_, check_b_))) \
+			check_report('F', "%s:%d: %s == %s failed: %s%s%s != %s%s%s%s", __FILE__, __LINE__, #a, #b, \
+				     check_a_ ? "\"" : "", check_a_ ? check_a_ : "NULL", check_a_ ? "\"" : "", \
+				     check_b_ ? "\"" : "", check_b_ ? check_b_ : "NULL", check_b_ ? "\"" : "", \
+				     CHECK_CTX(__VA_ARGS__));                                       \
+	} while (0)
 
 static inline const char *check_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline const char *check_fmt(const char *fmt, ...)

@@ -106,19 +106,13 @@ static struct hist_sum *sum_new(void)
 
 static void check_same_sum(const struct hist_sum *a, const struct hist_sum *b, const char *what)
 {
-	CHECK(a->count == b->count, "%s: count %llu != %llu", what, (unsigned long long)a->count,
-	      (unsigned long long)b->count);
-	CHECK(a->sum_ns == b->sum_ns, "%s: sum %llu != %llu", what, (unsigned long long)a->sum_ns,
-	      (unsigned long long)b->sum_ns);
-	CHECK(a->min_ns == b->min_ns, "%s: min %llu != %llu", what, (unsigned long long)a->min_ns,
-	      (unsigned long long)b->min_ns);
-	CHECK(a->max_ns == b->max_ns, "%s: max %llu != %llu", what, (unsigned long long)a->max_ns,
-	      (unsigned long long)b->max_ns);
-	CHECK(a->saturated == b->saturated, "%s: saturated %llu != %llu", what, (unsigned long long)a->saturated,
-	      (unsigned long long)b->saturated);
+	CHECK_EQ(a->count, b->count, "%s", what);
+	CHECK_EQ(a->sum_ns, b->sum_ns, "%s", what);
+	CHECK_EQ(a->min_ns, b->min_ns, "%s", what);
+	CHECK_EQ(a->max_ns, b->max_ns, "%s", what);
+	CHECK_EQ(a->saturated, b->saturated, "%s", what);
 	for (unsigned i = 0; i <= HIST_BUCKETS; i++)
-		CHECK(a->bins[i] == b->bins[i], "%s: bin %u: %llu != %llu", what, i, (unsigned long long)a->bins[i],
-		      (unsigned long long)b->bins[i]);
+		CHECK_EQ(a->bins[i], b->bins[i], "%s: bin %u", what, i);
 }
 
 /* ---- error bound ---- */
@@ -149,10 +143,10 @@ TEST(error_bound_random_distributions)
 			}
 			hist_sum_add(s, h);
 			qsort(v, n, sizeof(*v), cmp_u64);
-			CHECK(s->count == n && s->sum_ns == sum, "%s n=%zu: count/sum", dist_names[d], n);
-			CHECK(s->min_ns == v[0] && s->max_ns == v[n - 1], "%s n=%zu: min/max %llu/%llu, want %llu/%llu",
-			      dist_names[d], n, (unsigned long long)s->min_ns, (unsigned long long)s->max_ns,
-			      (unsigned long long)v[0], (unsigned long long)v[n - 1]);
+			CHECK_EQ(s->count, n, "%s n=%zu", dist_names[d], n);
+			CHECK_EQ(s->sum_ns, sum, "%s n=%zu", dist_names[d], n);
+			CHECK_EQ(s->min_ns, v[0], "%s n=%zu", dist_names[d], n);
+			CHECK_EQ(s->max_ns, v[n - 1], "%s n=%zu", dist_names[d], n);
 			for (size_t k = 0; k < sizeof(pct_pp) / sizeof(pct_pp[0]); k++) {
 				double p = pct_pp[k] / 100.0;
 				uint64_t e = exact_percentile(v, n, pct_pp[k]);
@@ -200,10 +194,10 @@ TEST(percentile_rank_exact_for_p99_9)
 			hist_record(h, i < rank ? 1000 : 1000000);
 		hist_sum_add(s, h);
 		got = hist_sum_percentile(s, 99.9);
-		CHECK(fabs(got - 1000.0) <= 1000.0 / 128,
-		      "n=%zu: p99.9 = %.1f, want ~1000 (the %zu-th of %zu samples; ceil(99.9/100*n) rounds up to "
-		      "rank %zu in floating point)",
-		      n, got, rank, n, (size_t)ceil(99.9 / 100.0 * (double)n));
+		CHECK_NEAR(got, 1000.0, 1000.0 / 128,
+			   "n=%zu: p99.9 is the %zu-th of %zu samples; ceil(99.9/100*n) rounds up to rank %zu in "
+			   "floating point",
+			   n, rank, n, (size_t)ceil(99.9 / 100.0 * (double)n));
 	}
 	free(h);
 	free(s);
@@ -215,7 +209,7 @@ TEST(small_values_exact)
 	struct hist_sum *s = sum_new();
 
 	for (uint64_t v = 0; v < HIST_LINEAR; v++)
-		CHECK(hist_index(v) == v, "index(%llu) = %u", (unsigned long long)v, hist_index(v));
+		CHECK_EQ(hist_index(v), v);
 	/* single-valued histograms report that value exactly */
 	for (uint64_t v = 0; v < HIST_LINEAR; v++) {
 		hist_init(h);
@@ -224,8 +218,8 @@ TEST(small_values_exact)
 		hist_record(h, v);
 		hist_sum_add(s, h);
 		for (size_t k = 0; k < sizeof(pct_pp) / sizeof(pct_pp[0]); k++)
-			CHECK(hist_sum_percentile(s, pct_pp[k] / 100.0) == (double)v, "v=%llu p%g = %g",
-			      (unsigned long long)v, pct_pp[k] / 100.0, hist_sum_percentile(s, pct_pp[k] / 100.0));
+			CHECK_NEAR(hist_sum_percentile(s, pct_pp[k] / 100.0), (double)v, 0, "v=%llu p%g",
+				   (unsigned long long)v, pct_pp[k] / 100.0);
 	}
 	free(h);
 	free(s);
@@ -238,29 +232,25 @@ TEST(overflow_bucket_keeps_exact_max)
 	const uint64_t top = (1ULL << 41) - 1;
 	const uint64_t big[] = { 1ULL << 41, (1ULL << 41) + 12345, 1ULL << 50, (1ULL << 62) + 7 };
 
-	CHECK(hist_index(top) == HIST_BUCKETS - 1, "2^41-1 -> %u, want the last regular bucket %u", hist_index(top),
-	      HIST_BUCKETS - 1);
+	CHECK_EQ(hist_index(top), HIST_BUCKETS - 1, "2^41-1 in the last regular bucket");
 	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++)
-		CHECK(hist_index(big[i]) == HIST_OVERFLOW, "%llu -> bucket %u, want overflow %u",
-		      (unsigned long long)big[i], hist_index(big[i]), HIST_OVERFLOW);
-	CHECK(hist_index(UINT64_MAX) == HIST_OVERFLOW, "UINT64_MAX not in overflow");
+		CHECK_EQ(hist_index(big[i]), HIST_OVERFLOW, "%llu", (unsigned long long)big[i]);
+	CHECK_EQ(hist_index(UINT64_MAX), HIST_OVERFLOW);
 
 	hist_record(h, 1000);
 	hist_record(h, top);
 	hist_record(h, 1ULL << 41);
 	hist_record(h, (1ULL << 41) + 12345);
 	hist_sum_add(s, h);
-	CHECK(s->bins[HIST_OVERFLOW] == 2, "overflow count %llu", (unsigned long long)s->bins[HIST_OVERFLOW]);
-	CHECK(s->bins[HIST_BUCKETS - 1] == 1, "last bucket count %llu", (unsigned long long)s->bins[HIST_BUCKETS - 1]);
-	CHECK(s->max_ns == (1ULL << 41) + 12345, "max %llu", (unsigned long long)s->max_ns);
-	CHECK(hist_sum_percentile(s, 100) == (double)((1ULL << 41) + 12345), "p100 %.1f, want exact max",
-	      hist_sum_percentile(s, 100));
-	CHECK(hist_sum_percentile(s, 75) == (double)((1ULL << 41) + 12345), "p75 (in overflow) %.1f, want max",
-	      hist_sum_percentile(s, 75));
+	CHECK_EQ(s->bins[HIST_OVERFLOW], 2);
+	CHECK_EQ(s->bins[HIST_BUCKETS - 1], 1);
+	CHECK_EQ(s->max_ns, (1ULL << 41) + 12345);
+	CHECK_NEAR(hist_sum_percentile(s, 100), (double)((1ULL << 41) + 12345), 0, "p100 is the exact max");
+	CHECK_NEAR(hist_sum_percentile(s, 75), (double)((1ULL << 41) + 12345), 0, "p75, in overflow, is the max");
 	{
 		double p50 = hist_sum_percentile(s, 50);
 
-		CHECK(fabs(p50 - (double)top) <= (double)top / 128, "p50 %.1f vs %llu", p50, (unsigned long long)top);
+		CHECK_NEAR(p50, (double)top, (double)top / 128);
 	}
 
 	/* the maximum survives even a huge outlier alone */
@@ -268,9 +258,9 @@ TEST(overflow_bucket_keeps_exact_max)
 	hist_sum_init(s);
 	hist_record(h, (1ULL << 62) + 7);
 	hist_sum_add(s, h);
-	CHECK(s->max_ns == (1ULL << 62) + 7 && s->min_ns == (1ULL << 62) + 7, "single outlier min/max");
-	CHECK(hist_sum_percentile(s, 50) == (double)((1ULL << 62) + 7), "single outlier p50 %.1f",
-	      hist_sum_percentile(s, 50));
+	CHECK_EQ(s->max_ns, (1ULL << 62) + 7, "single outlier");
+	CHECK_EQ(s->min_ns, (1ULL << 62) + 7, "single outlier");
+	CHECK_NEAR(hist_sum_percentile(s, 50), (double)((1ULL << 62) + 7), 0, "single outlier");
 	free(h);
 	free(s);
 }
@@ -279,8 +269,9 @@ TEST(empty_histogram)
 {
 	struct hist_sum *s = sum_new();
 
-	CHECK(hist_sum_percentile(s, 50) == 0 && hist_sum_percentile(s, 100) == 0, "empty percentile not 0");
-	CHECK(hist_sum_mean(s) == 0, "empty mean not 0");
+	CHECK_NEAR(hist_sum_percentile(s, 50), 0, 0);
+	CHECK_NEAR(hist_sum_percentile(s, 100), 0, 0);
+	CHECK_NEAR(hist_sum_mean(s), 0, 0);
 	free(s);
 }
 
@@ -292,9 +283,9 @@ TEST(bin_saturates_instead_of_wrapping)
 	hist_record(h, 5000);
 	hist_record(h, 5000);
 	hist_record(h, 5000);
-	CHECK(h->bins[hist_index(5000)] == UINT32_MAX, "bin %u", h->bins[hist_index(5000)]);
-	CHECK(h->saturated == 2, "saturated %u", h->saturated);
-	CHECK(h->count == 3, "count %llu", (unsigned long long)h->count);
+	CHECK_EQ(h->bins[hist_index(5000)], UINT32_MAX);
+	CHECK_EQ(h->saturated, 2);
+	CHECK_EQ(h->count, 3);
 	free(h);
 }
 
@@ -331,8 +322,8 @@ TEST(merge_equals_recording_into_one)
 	check_same_sum(via_add, ref, "hist_sum_add of per-thread");
 	check_same_sum(via_merge, ref, "hist_sum_merge of per-thread sums");
 	for (size_t k = 0; k < sizeof(pct_pp) / sizeof(pct_pp[0]); k++)
-		CHECK(hist_sum_percentile(via_merge, pct_pp[k] / 100.0) == hist_sum_percentile(ref, pct_pp[k] / 100.0),
-		      "percentile differs");
+		CHECK_NEAR(hist_sum_percentile(via_merge, pct_pp[k] / 100.0), hist_sum_percentile(ref, pct_pp[k] / 100.0),
+			   0, "p%g", pct_pp[k] / 100.0);
 
 	/* merging into an empty sum, and an empty sum into a full one */
 	hist_sum_init(part);
@@ -355,36 +346,34 @@ TEST(merge_equals_recording_into_one)
 
 TEST(bucket_geometry)
 {
-	CHECK(HIST_BUCKETS == 2304, "HIST_BUCKETS %u", (unsigned)HIST_BUCKETS);
-	CHECK(hist_bucket_low(0) == 0, "low(0)");
+	CHECK_EQ(HIST_BUCKETS, 2304);
+	CHECK_EQ(hist_bucket_low(0), 0);
 	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
 		uint64_t lo = hist_bucket_low(i), w = hist_bucket_width(i);
 
 		CHECK(w >= 1, "bucket %u: width 0", i);
-		CHECK(hist_index(lo) == i, "bucket %u: index(low=%llu) = %u", i, (unsigned long long)lo, hist_index(lo));
-		CHECK(hist_index(lo + w - 1) == i, "bucket %u: index(low+width-1=%llu) = %u", i,
-		      (unsigned long long)(lo + w - 1), hist_index(lo + w - 1));
+		CHECK_EQ(hist_index(lo), i, "bucket %u: low %llu", i, (unsigned long long)lo);
+		CHECK_EQ(hist_index(lo + w - 1), i, "bucket %u: low %llu + width %llu - 1", i, (unsigned long long)lo,
+			 (unsigned long long)w);
 		if (i + 1 < HIST_BUCKETS) {
-			CHECK(hist_bucket_low(i + 1) == lo + w, "bucket %u: not contiguous with %u", i, i + 1);
-			CHECK(hist_index(lo + w) == i + 1, "bucket %u: index(low+width) = %u", i, hist_index(lo + w));
+			CHECK_EQ(hist_bucket_low(i + 1), lo + w, "bucket %u contiguous with %u", i, i + 1);
+			CHECK_EQ(hist_index(lo + w), i + 1, "bucket %u: low + width", i);
 		} else {
-			CHECK(lo + w == 1ULL << 41, "last bucket ends at %llu", (unsigned long long)(lo + w));
-			CHECK(hist_index(lo + w) == HIST_OVERFLOW, "2^41 not in overflow");
+			CHECK_EQ(lo + w, 1ULL << 41, "the last bucket ends at 2^41");
+			CHECK_EQ(hist_index(lo + w), HIST_OVERFLOW, "2^41 in overflow");
 		}
 		if (lo > 0)
-			CHECK(lo - 1 < lo && hist_index(lo - 1) == i - 1, "bucket %u: index(low-1) = %u", i,
-			      hist_index(lo - 1));
-		if (i < HIST_LINEAR)
-			CHECK(w == 1 && lo == i, "linear bucket %u: low %llu width %llu", i, (unsigned long long)lo,
-			      (unsigned long long)w);
-		else
+			CHECK_EQ(hist_index(lo - 1), i - 1, "bucket %u: low - 1", i);
+		if (i < HIST_LINEAR) {
+			CHECK_EQ(w, 1, "linear bucket %u", i);
+			CHECK_EQ(lo, i, "linear bucket %u", i);
+		} else
 			CHECK(w * 64 <= lo, "bucket %u: width/low = %llu/%llu > 1/64", i, (unsigned long long)w,
 			      (unsigned long long)lo);
 		/* the midpoint error bound of hist.h: (w - 1) / 2 <= lo / 128 */
 		CHECK((double)(w - 1) / 2.0 <= (double)lo / 128.0 || i < HIST_LINEAR, "bucket %u: midpoint bound", i);
 	}
-	CHECK(hist_bucket_low(HIST_OVERFLOW) == 1ULL << 41, "overflow low %llu",
-	      (unsigned long long)hist_bucket_low(HIST_OVERFLOW));
+	CHECK_EQ(hist_bucket_low(HIST_OVERFLOW), 1ULL << 41);
 
 	/* random values land in the bucket that contains them */
 	{
@@ -430,7 +419,7 @@ TEST(json_round_trip)
 	a->count += 3;
 	j = hist_sum_to_json(a);
 	CHECK(j, "to_json NULL");
-	CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == 0, "from_json: %s", err);
+	CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), 0, "%s", err);
 	check_same_sum(b, a, "round trip");
 
 	/* through text too */
@@ -438,14 +427,14 @@ TEST(json_round_trip)
 	CHECK(text, "dumps");
 	j2 = json_loads(text, 0, NULL);
 	CHECK(j2, "loads");
-	CHECK(hist_sum_from_json(b, j2, err, sizeof(err)) == 0, "from_json (text): %s", err);
+	CHECK_EQ(hist_sum_from_json(b, j2, err, sizeof(err)), 0, "from text: %s", err);
 	check_same_sum(b, a, "round trip through text");
 
 	/* the summary fields agree with the histogram */
-	CHECK(json_integer_value(json_object_get(j, "count")) == (json_int_t)a->count, "count field");
-	CHECK(json_integer_value(json_object_get(j, "max_ns")) == (json_int_t)a->max_ns, "max field");
-	CHECK(json_real_value(json_object_get(j, "p99_ns")) == hist_sum_percentile(a, 99), "p99 field");
-	CHECK(json_real_value(json_object_get(j, "p50_ns")) == hist_sum_percentile(a, 50), "p50 field");
+	CHECK_EQ(json_integer_value(json_object_get(j, "count")), a->count);
+	CHECK_EQ(json_integer_value(json_object_get(j, "max_ns")), a->max_ns);
+	CHECK_NEAR(json_real_value(json_object_get(j, "p99_ns")), hist_sum_percentile(a, 99), 0);
+	CHECK_NEAR(json_real_value(json_object_get(j, "p50_ns")), hist_sum_percentile(a, 50), 0);
 	/* bins: only the non-zero ones, in increasing order of low */
 	{
 		json_t *bins = json_object_get(j, "bins"), *pair;
@@ -454,7 +443,7 @@ TEST(json_round_trip)
 
 		for (unsigned i = 0; i <= HIST_BUCKETS; i++)
 			nz += a->bins[i] != 0;
-		CHECK(json_array_size(bins) == nz, "%zu bins, %zu non-zero", json_array_size(bins), nz);
+		CHECK_EQ(json_array_size(bins), nz, "bins emitted vs non-zero bins");
 		json_array_foreach(bins, idx, pair) {
 			json_int_t low = json_integer_value(json_array_get(pair, 0));
 
@@ -470,7 +459,7 @@ TEST(json_round_trip)
 	/* an empty histogram */
 	hist_sum_init(a);
 	j = hist_sum_to_json(a);
-	CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == 0, "empty from_json: %s", err);
+	CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), 0, "empty: %s", err);
 	check_same_sum(b, a, "empty round trip");
 	json_decref(j);
 	free(a);
@@ -493,7 +482,7 @@ static void expect_bad_bins(const char *bins_text, const char *want)
 	CHECK(bins, "test bug: bad JSON %s: %s", bins_text, jerr.text);
 	json_object_set_new(j, "bins", bins);
 	ret = hist_sum_from_json(b, j, err, sizeof(err));
-	CHECK(ret == -1, "bins %s accepted", bins_text);
+	CHECK_EQ(ret, -1, "bins %s", bins_text);
 	CHECK(strstr(err, want), "bins %s: message '%s' lacks '%s'", bins_text, err, want);
 	json_decref(j);
 	free(a);
@@ -542,7 +531,7 @@ TEST(json_rejects_missing_fields)
 
 		json_object_del(j, drop[i]);
 		err[0] = '\0';
-		CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == -1, "accepted without %s", drop[i]);
+		CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), -1, "without %s", drop[i]);
 		CHECK(strstr(err, "histogram needs"), "without %s: message '%s'", drop[i], err);
 		json_decref(j);
 	}
@@ -550,13 +539,13 @@ TEST(json_rejects_missing_fields)
 		json_t *j = hist_sum_to_json(a);
 
 		json_object_set_new(j, "count", json_string("12"));
-		CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == -1, "accepted a string count");
+		CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), -1, "a string count");
 		json_decref(j);
 	}
 	{
 		json_t *j = json_array();
 
-		CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == -1, "accepted an array");
+		CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), -1, "an array");
 		json_decref(j);
 	}
 	free(a);
@@ -576,8 +565,8 @@ TEST(json_rejects_negative_totals)
 
 		json_object_set_new(j, keys[i], json_integer(-5));
 		err[0] = '\0';
-		CHECK(hist_sum_from_json(b, j, err, sizeof(err)) == -1, "accepted %s = -5 (read back as %llu)", keys[i],
-		      (unsigned long long)(i == 0 ? b->count : i == 1 ? b->sum_ns : i == 2 ? b->min_ns : b->max_ns));
+		CHECK_EQ(hist_sum_from_json(b, j, err, sizeof(err)), -1, "%s = -5 (read back as %llu)", keys[i],
+			 (unsigned long long)(i == 0 ? b->count : i == 1 ? b->sum_ns : i == 2 ? b->min_ns : b->max_ns));
 		json_decref(j);
 	}
 	free(a);

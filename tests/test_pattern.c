@@ -34,17 +34,16 @@ TEST(fill_matches_definition)
 
 				pattern_fill(f, off, buf, len);
 				for (size_t i = 0; i < len; i++)
-					CHECK(buf[i] == ref_byte(f, off + i),
-					      "file %llu offset %llu len %zu: byte %zu is %#x, want %#x",
-					      (unsigned long long)f, (unsigned long long)off, len, i, buf[i],
-					      ref_byte(f, off + i));
+					CHECK_EQ(buf[i], ref_byte(f, off + i), "file %llu offset %llu len %zu: byte %zu",
+						 (unsigned long long)f, (unsigned long long)off, len, i);
 			}
 	/* the word at an aligned offset is pattern_word, little-endian */
 	{
 		uint64_t w = 0;
 
 		pattern_fill(7, 8 * 12345, &w, 8);
-		CHECK(w == pattern_word(7, 12345) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__, "word mismatch");
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+			CHECK_EQ(w, pattern_word(7, 12345));
 	}
 	free(buf);
 }
@@ -59,8 +58,7 @@ TEST(fill_and_check_agree_at_unaligned_offsets)
 
 		/* one big fill; every sub-range filled on its own is the same */
 		pattern_fill(2, base, big, 20000);
-		CHECK(pattern_check(2, base, big, 20000) == 20000, "check of a full fill at %llu",
-		      (unsigned long long)base);
+		CHECK_EQ(pattern_check(2, base, big, 20000), 20000, "a full fill at %llu", (unsigned long long)base);
 		for (size_t li = 0; li < sizeof(lengths) / sizeof(lengths[0]); li++) {
 			static const size_t starts[] = { 0, 1, 3, 7, 8, 13, 500, 511, 512, 4095, 10001 };
 
@@ -72,9 +70,8 @@ TEST(fill_and_check_agree_at_unaligned_offsets)
 				pattern_fill(2, base + st, buf, len);
 				CHECK(memcmp(buf, big + st, len) == 0, "fill at %llu+%zu len %zu differs from the big fill",
 				      (unsigned long long)base, st, len);
-				CHECK(pattern_check(2, base + st, big + st, len) == len,
-				      "check at %llu+%zu len %zu: mismatch at %zu", (unsigned long long)base, st, len,
-				      pattern_check(2, base + st, big + st, len));
+				CHECK_EQ(pattern_check(2, base + st, big + st, len), len, "at %llu+%zu len %zu",
+					 (unsigned long long)base, st, len);
 			}
 		}
 		/* the same bytes are not the content of another file or offset */
@@ -83,9 +80,9 @@ TEST(fill_and_check_agree_at_unaligned_offsets)
 	}
 	/* a range straddling the 1 TiB boundary */
 	pattern_fill(0, TiB - 4097, big, 8194);
-	CHECK(pattern_check(0, TiB - 4097, big, 8194) == 8194, "straddling 1 TiB");
+	CHECK_EQ(pattern_check(0, TiB - 4097, big, 8194), 8194, "straddling 1 TiB");
 	for (size_t i = 0; i < 8194; i++)
-		CHECK(big[i] == ref_byte(0, TiB - 4097 + i), "straddling 1 TiB: byte %zu", i);
+		CHECK_EQ(big[i], ref_byte(0, TiB - 4097 + i), "straddling 1 TiB: byte %zu", i);
 	free(big);
 	free(buf);
 }
@@ -107,18 +104,17 @@ TEST(flipped_byte_located_exactly)
 				buf[at[a]] ^= (unsigned char)(1u << bit);
 				got = pattern_check(9, bases[b], buf, LEN);
 				buf[at[a]] ^= (unsigned char)(1u << bit);
-				CHECK(got == at[a], "base %llu: flipped bit %u of byte %zu, check says %zu",
-				      (unsigned long long)bases[b], bit, at[a], got);
+				CHECK_EQ(got, at[a], "base %llu: flipped bit %u", (unsigned long long)bases[b], bit);
 			}
 		}
 		/* two flips: the first is reported; a check starting past it finds the second */
 		buf[700] ^= 0xff;
 		buf[6000] ^= 0x10;
-		CHECK(pattern_check(9, bases[b], buf, LEN) == 700, "two flips: %zu", pattern_check(9, bases[b], buf, LEN));
-		CHECK(pattern_check(9, bases[b] + 701, buf + 701, LEN - 701) == 6000 - 701, "second flip");
+		CHECK_EQ(pattern_check(9, bases[b], buf, LEN), 700, "two flips, base %llu", (unsigned long long)bases[b]);
+		CHECK_EQ(pattern_check(9, bases[b] + 701, buf + 701, LEN - 701), 6000 - 701, "the second flip");
 		buf[700] ^= 0xff;
 		buf[6000] ^= 0x10;
-		CHECK(pattern_check(9, bases[b], buf, LEN) == LEN, "restored buffer mismatches");
+		CHECK_EQ(pattern_check(9, bases[b], buf, LEN), LEN, "the restored buffer");
 	}
 	free(buf);
 }
@@ -146,7 +142,7 @@ TEST(perm_is_a_bijection)
 				      (unsigned long long)seeds[si], (unsigned long long)x);
 				seen[x] = 1;
 				fixed += x == i;
-				CHECK(pattern_perm_at(&p, i) == x, "not deterministic");
+				CHECK_EQ(pattern_perm_at(&p, i), x, "deterministic");
 			}
 			/* scrambled, not the identity */
 			CHECK(n < 64 || fixed < n / 8, "n=%llu: %llu fixed points", (unsigned long long)n,
@@ -198,7 +194,7 @@ TEST(zipf_distribution)
 		double theta = thetas[t], p0;
 		unsigned draws = theta == 0.99 ? DRAWS : DRAWS / 5;
 
-		CHECK(pattern_zipf_init(&z, N, theta) == 0, "init theta %g", theta);
+		CHECK_EQ(pattern_zipf_init(&z, N, theta), 0, "theta %g", theta);
 		pattern_rng_seed(&rng, 1234, t);
 		memset(count, 0, N * sizeof(*count));
 		for (unsigned i = 0; i < draws; i++) {
@@ -211,11 +207,10 @@ TEST(zipf_distribution)
 			CHECK(count[0] >= count[i], "theta %g: rank %u drawn %llu times, rank 0 only %llu", theta, i,
 			      (unsigned long long)count[i], (unsigned long long)count[0]);
 		p0 = 1.0 / zeta(N, theta);
-		CHECK(fabs((double)count[0] / draws - p0) <= 0.1 * p0, "theta %g: rank 0 frequency %.4f, want %.4f +- 10%%",
-		      theta, (double)count[0] / draws, p0);
+		CHECK_NEAR((double)count[0] / draws, p0, 0.1 * p0, "theta %g: rank 0 frequency, +- 10%%", theta);
 		/* rank 1 has probability 2^-theta / zeta(n) */
-		CHECK(fabs((double)count[1] / draws - p0 * pow(2, -theta)) <= 0.1 * p0 * pow(2, -theta),
-		      "theta %g: rank 1 frequency %.4f, want %.4f", theta, (double)count[1] / draws, p0 * pow(2, -theta));
+		CHECK_NEAR((double)count[1] / draws, p0 * pow(2, -theta), 0.1 * p0 * pow(2, -theta),
+			   "theta %g: rank 1 frequency, +- 10%%", theta);
 		/* the tail is reached */
 		{
 			uint64_t upper = 0;
@@ -235,23 +230,24 @@ TEST(zipf_edge_cases)
 
 	pattern_rng_seed(&rng, 1, 0);
 	errno = 0;
-	CHECK(pattern_zipf_init(&z, 100, 1.0) == -1 && errno == EINVAL, "theta 1.0 accepted");
-	CHECK(pattern_zipf_init(&z, 100, 0) == -1, "theta 0 accepted");
-	CHECK(pattern_zipf_init(&z, 100, -0.5) == -1, "negative theta accepted");
-	CHECK(pattern_zipf_init(&z, 100, 10.5) == -1, "theta 10.5 accepted");
-	CHECK(pattern_zipf_init(&z, 0, 0.99) == -1, "n = 0 accepted");
-	CHECK(pattern_zipf_init(&z, 100, NAN) == -1, "theta NaN accepted");
+	CHECK_EQ(pattern_zipf_init(&z, 100, 1.0), -1, "theta 1.0");
+	CHECK_EQ(errno, EINVAL, "theta 1.0");
+	CHECK_EQ(pattern_zipf_init(&z, 100, 0), -1, "theta 0");
+	CHECK_EQ(pattern_zipf_init(&z, 100, -0.5), -1, "negative theta");
+	CHECK_EQ(pattern_zipf_init(&z, 100, 10.5), -1, "theta 10.5");
+	CHECK_EQ(pattern_zipf_init(&z, 0, 0.99), -1, "n = 0");
+	CHECK_EQ(pattern_zipf_init(&z, 100, NAN), -1, "theta NaN");
 
-	CHECK(pattern_zipf_init(&z, 1, 0.99) == 0, "n = 1");
+	CHECK_EQ(pattern_zipf_init(&z, 1, 0.99), 0, "n = 1");
 	for (int i = 0; i < 10000; i++)
-		CHECK(pattern_zipf_next(&z, &rng) == 0, "n = 1 drew non-zero");
+		CHECK_EQ(pattern_zipf_next(&z, &rng), 0, "n = 1");
 	{
 		static const double thetas[] = { 0.5, 0.99, 2.0 };
 
 		for (size_t t = 0; t < 3; t++) {
 			unsigned c[2] = { 0, 0 };
 
-			CHECK(pattern_zipf_init(&z, 2, thetas[t]) == 0, "n = 2");
+			CHECK_EQ(pattern_zipf_init(&z, 2, thetas[t]), 0, "n = 2");
 			for (int i = 0; i < 100000; i++) {
 				uint64_t v = pattern_zipf_next(&z, &rng);
 
@@ -261,7 +257,7 @@ TEST(zipf_edge_cases)
 			CHECK(c[0] > c[1] && c[1] > 0, "n = 2 theta %g: %u/%u", thetas[t], c[0], c[1]);
 		}
 	}
-	CHECK(pattern_zipf_init(&z, 3, 10.0) == 0, "theta 10");
+	CHECK_EQ(pattern_zipf_init(&z, 3, 10.0), 0, "theta 10");
 	for (int i = 0; i < 10000; i++)
 		CHECK(pattern_zipf_next(&z, &rng) < 3, "theta 10 out of range");
 }
@@ -314,10 +310,10 @@ TEST(rng_streams_reproducible_and_distinct)
 	for (int i = 0; i < 1000; i++) {
 		uint64_t x = pattern_rng_next(&a), y = pattern_rng_next(&b), z = pattern_rng_next(&c);
 
-		CHECK(x == y, "same seed and stream diverge at %d", i);
+		CHECK_EQ(x, y, "same seed and stream, draw %d", i);
 		same_bc += y == z;
 	}
-	CHECK(same_bc == 0, "streams 0 and 1 agree %d times", same_bc);
+	CHECK_EQ(same_bc, 0, "draws on which streams 0 and 1 agree");
 	pattern_rng_seed(&c, 6, 0);
 	pattern_rng_seed(&a, 5, 0);
 	CHECK(pattern_rng_next(&a) != pattern_rng_next(&c), "seeds 5 and 6 start alike");

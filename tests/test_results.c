@@ -166,7 +166,7 @@ static void write_raw(const char *name, const char *text, char *path, size_t len
 	snprintf(path, len, "%s/%s", tmpdir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	CHECK(fd >= 0, "create %s: %s", path, strerror(errno));
-	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write %s", path);
+	CHECK_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text), "write %s: %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -192,7 +192,7 @@ TEST(document_validates_in_memory)
 	json_t *doc = make_doc(false);
 	char err[1024] = "";
 
-	CHECK(results_validate(doc, "mem", err, sizeof(err)) == 0, "valid document rejected: %s", err);
+	CHECK_EQ(results_validate(doc, "mem", err, sizeof(err)), 0, "valid document rejected: %s", err);
 	json_decref(doc);
 }
 
@@ -202,9 +202,9 @@ TEST(write_then_load_round_trips)
 	char err[1024] = "", path[1024], names[1024], diff[1024] = "";
 
 	make_tmpdir();
-	CHECK(results_write(doc, tmpdir, "run.json", err, sizeof(err)) == 0, "results_write: %s", err);
+	CHECK_EQ(results_write(doc, tmpdir, "run.json", err, sizeof(err)), 0, "%s", err);
 	list_tmpdir(names, sizeof(names));
-	CHECK(strcmp(names, "run.json") == 0, "directory holds '%s' after results_write, want just run.json", names);
+	CHECK_STR(names, "run.json", "the directory after results_write");
 	snprintf(path, sizeof(path), "%s/run.json", tmpdir);
 	back = results_load(path, err, sizeof(err));
 	CHECK(back, "results_load: %s", err);
@@ -221,9 +221,9 @@ TEST(second_write_fails_with_eexist_and_keeps_first)
 	char *before, *after;
 
 	make_tmpdir();
-	CHECK(results_write(doc, tmpdir, "run.json", err, sizeof(err)) == 0, "results_write: %s", err);
+	CHECK_EQ(results_write(doc, tmpdir, "run.json", err, sizeof(err)), 0, "%s", err);
 	list_tmpdir(names, sizeof(names));
-	CHECK(strcmp(names, "run.json") == 0, "directory holds '%s' after the first write", names);
+	CHECK_STR(names, "run.json", "the directory after the first write");
 	snprintf(path, sizeof(path), "%s/run.json", tmpdir);
 	before = slurp(path);
 	back = results_load(path, err, sizeof(err));
@@ -234,21 +234,21 @@ TEST(second_write_fails_with_eexist_and_keeps_first)
 	other = json_deep_copy(doc);
 	json_object_set_new(other, "label", json_string("overwritten"));
 	err[0] = '\0';
-	CHECK(results_write(other, tmpdir, "run.json", err, sizeof(err)) == -1, "second results_write succeeded");
+	CHECK_EQ(results_write(other, tmpdir, "run.json", err, sizeof(err)), -1, "the second write");
 	CHECK(strstr(err, path) && strstr(err, strerror(EEXIST)), "second write: message '%s' lacks '%s' and '%s'", err,
 	      path, strerror(EEXIST));
 	list_tmpdir(names, sizeof(names));
-	CHECK(strcmp(names, "run.json") == 0, "directory holds '%s' after the failed write", names);
+	CHECK_STR(names, "run.json", "the directory after the failed write");
 	after = slurp(path);
-	CHECK(strcmp(before, after) == 0, "the first file changed");
+	CHECK_STR(after, before, "the first file changed");
 
 	/* a different name is fine */
-	CHECK(results_write(other, tmpdir, "run-2.json", err, sizeof(err)) == 0, "results_write run-2: %s", err);
+	CHECK_EQ(results_write(other, tmpdir, "run-2.json", err, sizeof(err)), 0, "%s", err);
 	list_tmpdir(names, sizeof(names));
-	CHECK(strcmp(names, "run-2.json run.json") == 0, "directory holds '%s'", names);
+	CHECK_STR(names, "run-2.json run.json");
 
 	/* a directory that does not exist */
-	CHECK(results_write(doc, "/nonexistent-fl-dir", "run.json", err, sizeof(err)) == -1, "wrote to a missing dir");
+	CHECK_EQ(results_write(doc, "/nonexistent-fl-dir", "run.json", err, sizeof(err)), -1, "a missing directory");
 	CHECK(strstr(err, "/nonexistent-fl-dir"), "missing dir: message '%s'", err);
 
 	free(before);
@@ -367,7 +367,7 @@ TEST(role_without_histograms_rejected)
 
 	fault = json_object_get(json_object_get(json_array_get(json_object_get(doc, "iterations"), 0), "roles"), "fault");
 	json_object_del(fault, "histograms");
-	CHECK(results_validate(doc, "mem", err, sizeof(err)) == -1, "a role without histograms validates");
+	CHECK_EQ(results_validate(doc, "mem", err, sizeof(err)), -1, "a role without histograms");
 	CHECK(strstr(err, "iterations[0].roles.fault.histograms"), "message '%s'", err);
 	json_decref(doc);
 }

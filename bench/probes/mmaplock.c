@@ -2,8 +2,10 @@
  * mmap_lock_acquire_returned, mmap_lock_released) for the victim process
  * only, through a private tracefs instance.  The events carry no duration:
  * wait = start_locking -> acquire_returned and hold = acquire_returned ->
- * released, per task.  Method and limits: docs/probes.md. */
+ * released, per task (the parsing and pairing: mmaplock_parse.c).  Method
+ * and limits: docs/probes.md. */
 #define _GNU_SOURCE
+#include "bench/probes/mmaplock_parse.h"
 #include "bench/probes/probe.h"
 #include "lib/config.h"
 #include "lib/hist.h"
@@ -22,21 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MMAPLOCK_SLOTS 65536u /* per-tid pending timestamps, power of two */
-#define MMAPLOCK_DECADES 8    /* [0,1)us [1,10)us ... [100ms,1s) >=1s */
 #define MMAPLOCK_BUF (1u << 20)
 #define MMAPLOCK_BUFFER_KB 8192
 #define MMAPLOCK_BUFFER_KB_STR "8192"
-
-enum { MMAPLOCK_READ, MMAPLOCK_WRITE };
-
-struct mmaplock_slot {
-	int32_t tid;       /* 0: free */
-	int8_t start_write; /* -1: no start pending */
-	int8_t acq_write;   /* -1: no hold pending */
-	uint64_t start_ns;
-	uint64_t acq_ns;
-};
 
 static struct {
 	bool started;
@@ -49,18 +39,9 @@ static struct {
 	int root_fd;         /* our detached tracefs mount, -1 when the system one is used */
 	char *buf;
 	size_t buf_fill;
-	struct mmaplock_slot *slots;
-	struct hist *h[4];   /* read_wait read_hold write_wait write_hold */
-	uint64_t decades[4][MMAPLOCK_DECADES];
-	uint64_t acq[2], failed[2], starts[2], releases[2];
-	uint64_t events, bytes, lines_unparsed, untracked, parse_cpu_ns, reads, budget_stops;
-	bool measuring;      /* histograms cover events parsed after the first sample */
+	struct mmaplock_parse parse; /* measuring: histograms cover events parsed after the first sample */
+	uint64_t bytes, parse_cpu_ns, reads, budget_stops;
 } mmaplock = { .pipe_fd = -1, .root_fd = -1 };
-
-static const char *const mmaplock_hist_names[4] = { "read_wait", "read_hold", "write_wait", "write_hold" };
-static const char *const mmaplock_decade_names[MMAPLOCK_DECADES] = {
-	"[0,1)us", "[1,10)us", "[10,100)us", "[100us,1ms)", "[1,10)ms", "[10,100)ms", "[100ms,1s)", ">=1s",
-};
 
 static int mmaplock_write(const char *dir, const char *file, const char *val, char *reason, size_t len)
 {
@@ -148,13 +129,6 @@ static void mmaplock_teardown(void)
 	mmaplock.started = false;
 }
 
-static void mmaplock_reset_hists(void)
-{
-	for (int i = 0; i < 4; i++)
-		hist_init(mmaplock.h[i]);
-	memset(mmaplock.decades, 0, sizeof(mmaplock.decades));
-}
-
 bool mmaplock_no_trace(const char *env)
 {
 	return env && *env && strcmp(env, "0") != 0;
@@ -226,16 +200,11 @@ static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reaso
 		snprintf(reason, len, "disabled by FAULTLINE_NO_TRACE (overrides probes.mmap_lock)");
 		goto fail;
 	}
-	if (!mmaplock.buf) {
+	if (!mmaplock.buf)
 		mmaplock.buf = malloc(MMAPLOCK_BUF);
-		mmaplock.slots = calloc(MMAPLOCK_SLOTS, sizeof(*mmaplock.slots));
-		for (int i = 0; i < 4; i++)
-			mmaplock.h[i] = malloc(sizeof(struct hist));
-		if (!mmaplock.buf || !mmaplock.slots || !mmaplock.h[0] || !mmaplock.h[1] || !mmaplock.h[2] ||
-		    !mmaplock.h[3]) {
-			snprintf(reason, len, "allocating the probe's buffers: %s", strerror(errno));
-			goto fail;
-		}
+	if (!mmaplock.buf || mmaplock_parse_alloc(&mmaplock.parse) < 0) {
+		snprintf(reason, len, "allocating the probe's buffers: %s", strerror(errno));
+		goto fail;
 	}
 	if (access("/sys/kernel/tracing/events/mmap_lock", F_OK) == 0) {
 		snprintf(mmaplock.tracefs, sizeof(mmaplock.tracefs), "/sys/kernel/tracing");
@@ -306,126 +275,15 @@ static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reaso
 	}
 	if (mmaplock_write(mmaplock.inst, "tracing_on", "1", reason, len) < 0)
 		goto fail;
-	memset(mmaplock.slots, 0, MMAPLOCK_SLOTS * sizeof(*mmaplock.slots));
-	mmaplock_reset_hists();
-	memset(mmaplock.acq, 0, sizeof(mmaplock.acq));
-	memset(mmaplock.failed, 0, sizeof(mmaplock.failed));
-	memset(mmaplock.starts, 0, sizeof(mmaplock.starts));
-	memset(mmaplock.releases, 0, sizeof(mmaplock.releases));
-	mmaplock.events = mmaplock.bytes = mmaplock.lines_unparsed = mmaplock.untracked = 0;
-	mmaplock.parse_cpu_ns = mmaplock.reads = mmaplock.budget_stops = 0;
+	mmaplock_parse_reset(&mmaplock.parse);
+	mmaplock.bytes = mmaplock.parse_cpu_ns = mmaplock.reads = mmaplock.budget_stops = 0;
 	mmaplock.buf_fill = 0;
-	mmaplock.measuring = false;
 	mmaplock.started = true;
 	return 0;
 fail:
 	snprintf(mmaplock.reason, sizeof(mmaplock.reason), "%s", reason);
 	mmaplock_teardown();
 	return -1;
-}
-
-static struct mmaplock_slot *mmaplock_slot(int32_t tid)
-{
-	uint32_t h = ((uint32_t)tid * 2654435761u) & (MMAPLOCK_SLOTS - 1);
-
-	for (uint32_t n = 0; n < 64; n++, h = (h + 1) & (MMAPLOCK_SLOTS - 1)) {
-		struct mmaplock_slot *s = &mmaplock.slots[h];
-
-		if (s->tid == tid)
-			return s;
-		if (s->tid == 0) {
-			s->tid = tid;
-			s->start_write = s->acq_write = -1;
-			return s;
-		}
-	}
-	mmaplock.untracked++;
-	return NULL;
-}
-
-static void mmaplock_record(int which, uint64_t ns)
-{
-	unsigned d = 0;
-
-	if (!mmaplock.measuring)
-		return;
-	hist_record(mmaplock.h[which], ns);
-	for (uint64_t lim = 1000; d < MMAPLOCK_DECADES - 1 && ns >= lim; lim *= 10)
-		d++;
-	mmaplock.decades[which][d]++;
-}
-
-/* One line: "<comm>-<tid> [cpu] flags secs.usecs: mmap_lock_EVENT: mm=.. memcg_id=.. write=B[ success=B]" */
-static void mmaplock_line(char *line)
-{
-	char *ev = strstr(line, ": mmap_lock_"), *p, *q;
-	uint64_t ts;
-	int32_t tid = 0;
-	bool write;
-	struct mmaplock_slot *s;
-
-	if (!ev)
-		goto bad;
-	for (p = ev; p > line && p[-1] != ' '; p--)
-		;
-	{
-		unsigned long sec, usec;
-
-		if (sscanf(p, "%lu.%lu", &sec, &usec) != 2)
-			goto bad;
-		ts = (uint64_t)sec * 1000000000ull + (uint64_t)usec * 1000ull;
-	}
-	*p = 0;
-	q = strrchr(line, '[');
-	if (!q)
-		goto bad;
-	while (q > line && q[-1] == ' ')
-		q--;
-	for (int32_t mul = 1; q > line && q[-1] >= '0' && q[-1] <= '9'; q--, mul *= 10)
-		tid += (q[-1] - '0') * mul;
-	if (tid <= 0)
-		goto bad;
-	ev += 12; /* past ": mmap_lock_" */
-	write = strstr(ev, "write=true") != NULL;
-	mmaplock.events++;
-	s = mmaplock_slot(tid);
-	if (strncmp(ev, "start_locking", 13) == 0) {
-		mmaplock.starts[write]++;
-		if (s) {
-			s->start_write = (int8_t)write;
-			s->start_ns = ts;
-		}
-	} else if (strncmp(ev, "acquire_returned", 16) == 0) {
-		bool ok = strstr(ev, "success=true") != NULL;
-
-		if (!ok) {
-			mmaplock.failed[write]++;
-			if (s)
-				s->start_write = -1;
-			return;
-		}
-		mmaplock.acq[write]++;
-		if (!s)
-			return;
-		if (s->start_write == (int8_t)write)
-			mmaplock_record(write ? 2 : 0, ts - s->start_ns);
-		if (s->acq_write >= 0) /* a downgrade ends the write hold and starts a read one */
-			mmaplock_record(s->acq_write ? 3 : 1, ts - s->acq_ns);
-		s->start_write = -1;
-		s->acq_write = (int8_t)write;
-		s->acq_ns = ts;
-	} else if (strncmp(ev, "released", 8) == 0) {
-		mmaplock.releases[write]++;
-		if (s && s->acq_write == (int8_t)write)
-			mmaplock_record(write ? 3 : 1, ts - s->acq_ns);
-		if (s)
-			s->acq_write = -1;
-	} else {
-		goto bad;
-	}
-	return;
-bad:
-	mmaplock.lines_unparsed++;
 }
 
 /* CPU time the runner may spend parsing per sample (once a second): the
@@ -454,7 +312,7 @@ static void mmaplock_drain(void)
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
 	for (;;) {
 		ssize_t n;
-		char *line, *nl;
+		size_t used;
 
 		if (mmaplock_ns_since(&a) > MMAPLOCK_DRAIN_BUDGET_NS) {
 			mmaplock.budget_stops++;
@@ -467,12 +325,9 @@ static void mmaplock_drain(void)
 		mmaplock.bytes += (uint64_t)n;
 		mmaplock.buf_fill += (size_t)n;
 		mmaplock.buf[mmaplock.buf_fill] = 0;
-		for (line = mmaplock.buf; (nl = strchr(line, '\n')); line = nl + 1) {
-			*nl = 0;
-			mmaplock_line(line);
-		}
-		mmaplock.buf_fill -= (size_t)(line - mmaplock.buf);
-		memmove(mmaplock.buf, line, mmaplock.buf_fill);
+		used = mmaplock_parse_text(&mmaplock.parse, mmaplock.buf);
+		mmaplock.buf_fill -= used;
+		memmove(mmaplock.buf, mmaplock.buf + used, mmaplock.buf_fill);
 		if (mmaplock.buf_fill >= MMAPLOCK_BUF - 2)
 			mmaplock.buf_fill = 0; /* a line longer than the buffer: drop it */
 	}
@@ -511,19 +366,19 @@ static json_t *mmaplock_sample(const struct probe_ctx *ctx)
 {
 	(void)ctx;
 	mmaplock_drain();
-	if (!mmaplock.measuring) { /* the first sample opens the measured phase */
-		mmaplock_reset_hists();
-		mmaplock.measuring = true;
+	if (!mmaplock.parse.measuring) { /* the first sample opens the measured phase */
+		mmaplock_parse_reset_hists(&mmaplock.parse);
+		mmaplock.parse.measuring = true;
 	}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "read_acquisitions", (json_int_t)mmaplock.acq[0],
-			 "write_acquisitions", (json_int_t)mmaplock.acq[1],
-			 "read_failed", (json_int_t)mmaplock.failed[0],
-			 "write_failed", (json_int_t)mmaplock.failed[1],
-			 "read_start_locking", (json_int_t)mmaplock.starts[0],
-			 "write_start_locking", (json_int_t)mmaplock.starts[1],
-			 "read_releases", (json_int_t)mmaplock.releases[0],
-			 "write_releases", (json_int_t)mmaplock.releases[1]);
+			 "read_acquisitions", (json_int_t)mmaplock.parse.acq[0],
+			 "write_acquisitions", (json_int_t)mmaplock.parse.acq[1],
+			 "read_failed", (json_int_t)mmaplock.parse.failed[0],
+			 "write_failed", (json_int_t)mmaplock.parse.failed[1],
+			 "read_start_locking", (json_int_t)mmaplock.parse.starts[0],
+			 "write_start_locking", (json_int_t)mmaplock.parse.starts[1],
+			 "read_releases", (json_int_t)mmaplock.parse.releases[0],
+			 "write_releases", (json_int_t)mmaplock.parse.releases[1]);
 }
 
 static json_t *mmaplock_result(const struct probe_ctx *ctx)
@@ -534,29 +389,31 @@ static json_t *mmaplock_result(const struct probe_ctx *ctx)
 	(void)ctx;
 	if (!mmaplock.started)
 		return o;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < MMAPLOCK_PARSE_NHIST; i++) {
 		struct hist_sum *sum = malloc(sizeof(*sum));
 		json_t *d = json_object();
 
 		if (sum) {
 			hist_sum_init(sum);
-			hist_sum_add(sum, mmaplock.h[i]);
-			json_object_set_new(h, mmaplock_hist_names[i], hist_sum_to_json(sum));
+			hist_sum_add(sum, &mmaplock.parse.h[i]);
+			json_object_set_new(h, mmaplock_parse_hist_names[i], hist_sum_to_json(sum));
 			free(sum);
 		}
-		for (int k = 0; k < MMAPLOCK_DECADES; k++)
-			json_object_set_new(d, mmaplock_decade_names[k], json_integer((json_int_t)mmaplock.decades[i][k]));
-		json_object_set_new(dec, mmaplock_hist_names[i], d);
+		for (int k = 0; k < MMAPLOCK_PARSE_DECADES; k++)
+			json_object_set_new(d, mmaplock_parse_decade_names[k],
+					    json_integer((json_int_t)mmaplock.parse.decades[i][k]));
+		json_object_set_new(dec, mmaplock_parse_hist_names[i], d);
 	}
 	mmaplock_buffer_stats(&overrun, &dropped);
 	json_object_set_new(o, "histograms", h);
 	json_object_set_new(o, "decades", dec);
 	json_object_set_new(o, "overhead", json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-		"events", (json_int_t)mmaplock.events, "bytes_read", (json_int_t)mmaplock.bytes,
+		"events", (json_int_t)mmaplock.parse.events, "bytes_read", (json_int_t)mmaplock.bytes,
 		"reads", (json_int_t)mmaplock.reads, "parse_cpu_s", (double)mmaplock.parse_cpu_ns / 1e9,
 		"budget_stops", (json_int_t)mmaplock.budget_stops,
 		"overrun", (json_int_t)overrun, "dropped_events", (json_int_t)dropped,
-		"lines_unparsed", (json_int_t)mmaplock.lines_unparsed, "tids_untracked", (json_int_t)mmaplock.untracked,
+		"lines_unparsed", (json_int_t)mmaplock.parse.lines_unparsed,
+		"tids_untracked", (json_int_t)mmaplock.parse.untracked,
 		"buffer_size_kb_per_cpu", (json_int_t)MMAPLOCK_BUFFER_KB,
 		"timestamp_resolution", "1us (tracefs text output, trace_clock mono)"));
 	return o;
