@@ -1,7 +1,7 @@
 /* slowfs_reader: the reading side of tests/test_slowfs.sh.
  *
- * Build:
- *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Ilib tests/slowfs_reader.c \
+ * Built by `make` as $(BUILD)/slowfs_reader; by hand:
+ *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I. tests/slowfs_reader.c \
  *       lib/pattern.c -o tests/slowfs_reader -lm
  *
  * Commands (FILE is a slowfs data file, INDEX its file index; every byte read
@@ -9,10 +9,11 @@
  *   verify FILE INDEX COUNT SEED
  *       COUNT preads of 1..8192 bytes at random offsets, the last bytes of the
  *       file and a read at EOF, then 8 random pages through mmap (MAP_SHARED
- *       and MAP_PRIVATE alternately).  Prints "preads=N mmap_pages=M".
+ *       and MAP_PRIVATE alternately; pages of the machine's page size).
+ *       Prints "preads=N mmap_pages=M".
  *   latency FILE INDEX COUNT SEED
- *       COUNT O_DIRECT preads of 4096 bytes at distinct random page offsets
- *       (O_DIRECT: each pread is exactly one FUSE READ of 4096 bytes, no
+ *       COUNT O_DIRECT preads of 4096 bytes at distinct random multiples of
+ *       4096 (O_DIRECT: each pread is exactly one FUSE READ of 4096 bytes, no
  *       page cache, no readahead), each timed with CLOCK_MONOTONIC.  Prints
  *       "count= min_ns= p50_ns= p90_ns= p99_ns= max_ns= mean_ns=".
  *   seqread FILE INDEX OFFSET BYTES
@@ -41,8 +42,10 @@
 
 #include "lib/pattern.h"
 
-#define READER_PAGE 4096u
+#define READER_IO 4096u /* latency: bytes per O_DIRECT pread */
 #define READER_MAX_IO (4u << 20)
+
+static size_t reader_page; /* sysconf(_SC_PAGESIZE): mmap, buffer alignment */
 
 static uint64_t reader_now_ns(void)
 {
@@ -167,12 +170,12 @@ static int reader_verify(const char *path, uint64_t index, uint64_t count, uint6
 		preads += 2;
 	}
 	for (int i = 0; i < 8; i++) {
-		uint64_t pages = (size + READER_PAGE - 1) / READER_PAGE;
+		uint64_t pages = (size + reader_page - 1) / reader_page;
 		uint64_t page = pattern_rng_below(&rng, pages);
-		uint64_t off = page * READER_PAGE;
-		size_t len = size - off < READER_PAGE ? (size_t)(size - off) : READER_PAGE;
+		uint64_t off = page * reader_page;
+		size_t len = size - off < reader_page ? (size_t)(size - off) : reader_page;
 		int flags = i % 2 ? MAP_PRIVATE : MAP_SHARED;
-		void *map = mmap(NULL, READER_PAGE, PROT_READ, flags, fd, (off_t)off);
+		void *map = mmap(NULL, reader_page, PROT_READ, flags, fd, (off_t)off);
 
 		if (map == MAP_FAILED) {
 			fprintf(stderr, "slowfs_reader: mmap %s %s page at %" PRIu64 ": %s\n", path,
@@ -181,10 +184,10 @@ static int reader_verify(const char *path, uint64_t index, uint64_t count, uint6
 		}
 		if (reader_check(path, index, off, map, len,
 				 flags == MAP_SHARED ? "mmap(MAP_SHARED)" : "mmap(MAP_PRIVATE)") < 0) {
-			munmap(map, READER_PAGE);
+			munmap(map, reader_page);
 			goto exit;
 		}
-		munmap(map, READER_PAGE);
+		munmap(map, reader_page);
 		mmaps++;
 	}
 	printf("preads=%" PRIu64 " mmap_pages=%" PRIu64 "\n", preads, mmaps);
@@ -205,7 +208,7 @@ static int reader_latency(const char *path, uint64_t index, uint64_t count, uint
 	uint64_t pages, sum = 0;
 	int fd = -1, ret = 1;
 
-	if (!lat || posix_memalign(&buf, READER_PAGE, READER_PAGE) != 0) {
+	if (!lat || posix_memalign(&buf, reader_page, READER_IO) != 0) {
 		fprintf(stderr, "slowfs_reader: allocating %" PRIu64 " samples: %s\n", count,
 			strerror(ENOMEM));
 		goto exit;
@@ -219,25 +222,25 @@ static int reader_latency(const char *path, uint64_t index, uint64_t count, uint
 		fprintf(stderr, "slowfs_reader: fstat %s: %s\n", path, strerror(errno));
 		goto exit;
 	}
-	pages = (uint64_t)st.st_size / READER_PAGE;
+	pages = (uint64_t)st.st_size / READER_IO;
 	if (count == 0 || pages < count) {
-		fprintf(stderr, "slowfs_reader: %s: %" PRIu64 " whole pages, %" PRIu64 " wanted\n",
+		fprintf(stderr, "slowfs_reader: %s: %" PRIu64 " whole 4 KiB units, %" PRIu64 " wanted\n",
 			path, pages, count);
 		goto exit;
 	}
 	pattern_perm_init(&perm, pages, seed);
 	for (uint64_t i = 0; i < count; i++) {
-		uint64_t off = pattern_perm_at(&perm, i) * READER_PAGE;
+		uint64_t off = pattern_perm_at(&perm, i) * READER_IO;
 		uint64_t t0 = reader_now_ns();
-		ssize_t n = pread(fd, buf, READER_PAGE, (off_t)off);
+		ssize_t n = pread(fd, buf, READER_IO, (off_t)off);
 
 		lat[i] = reader_now_ns() - t0;
-		if (n != READER_PAGE) {
-			fprintf(stderr, "slowfs_reader: pread O_DIRECT %s 4096 at %" PRIu64 ": %zd: %s\n",
-				path, off, n, n < 0 ? strerror(errno) : "short");
+		if (n != READER_IO) {
+			fprintf(stderr, "slowfs_reader: pread O_DIRECT %s %u at %" PRIu64 ": %zd: %s\n",
+				path, READER_IO, off, n, n < 0 ? strerror(errno) : "short");
 			goto exit;
 		}
-		if (reader_check(path, index, off, buf, READER_PAGE, "pread(O_DIRECT)") < 0)
+		if (reader_check(path, index, off, buf, READER_IO, "pread(O_DIRECT)") < 0)
 			goto exit;
 		sum += lat[i];
 	}
@@ -302,7 +305,7 @@ static int reader_ops(const char *path, uint64_t index, int nops, char **ops)
 	uint64_t total = 0;
 	int fd_direct = -1, fd_buffered = -1, ret = 1;
 
-	if (posix_memalign(&buf, READER_PAGE, READER_MAX_IO) != 0) {
+	if (posix_memalign(&buf, reader_page, READER_MAX_IO) != 0) {
 		fprintf(stderr, "slowfs_reader: allocating %u bytes: %s\n", READER_MAX_IO,
 			strerror(ENOMEM));
 		buf = NULL;
@@ -366,7 +369,13 @@ exit:
 int main(int argc, char **argv)
 {
 	uint64_t index, a = 0, b = 0;
+	long page = sysconf(_SC_PAGESIZE);
 
+	if (page <= 0) {
+		fprintf(stderr, "slowfs_reader: sysconf(_SC_PAGESIZE): %s\n", strerror(errno));
+		return 1;
+	}
+	reader_page = (size_t)page;
 	if (argc < 4) {
 		fprintf(stderr, "usage: slowfs_reader verify|latency|seqread|ops FILE INDEX ...\n"
 				"(see the comment at the top of tests/slowfs_reader.c)\n");

@@ -137,17 +137,122 @@ static int storage_prepare_dir(struct storage *st, const struct config *cfg, cha
 	return 0;
 }
 
-/* Mount slowfs in a private directory.  The daemon stays in the runner's
- * cgroup (its threads are not throttled with the victim), mounts with
- * auto_unmount (a SIGKILLed runner leaves no mount) and gets SIGTERM when
- * the runner dies. */
+/* Remove mount points left empty by a runner that was SIGKILLed (the
+ * daemon's auto_unmount took the mount itself): rmdir only removes empty,
+ * unmounted directories. */
+static void storage_slowfs_reap_stale(void)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char stale[300];
+
+		if (strncmp(de->d_name, "faultline-slowfs-", 17) != 0)
+			continue;
+		snprintf(stale, sizeof(stale), "/tmp/%s", de->d_name);
+		rmdir(stale);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The resolved scenario for fl-slowfs --config-fd: a memfd (close-on-exec)
+ * holding config_to_json, as the runner hands it to the workloads. */
+static int storage_config_fd(const struct config *cfg, char *err, size_t errlen)
+{
+	json_t *j = config_to_json(cfg);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int fd = memfd_create("faultline-slowfs-config", MFD_CLOEXEC);
+
+	if (fd < 0 || !text || util_write_all(fd, text, strlen(text)) < 0) {
+		snprintf(err, errlen, "storage: writing the resolved scenario for fl-slowfs to a memfd: %s",
+			 strerror(fd < 0 || text ? errno : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(text);
+	json_decref(j);
+	return fd;
+}
+
+/* Start daemon_path on st->mountpoint with the resolved scenario on
+ * config_fd and wait (15 s at most) for its ready byte. */
+static int storage_slowfs_spawn(struct storage *st, const char *daemon_path, int config_fd, char *err,
+				size_t errlen)
+{
+	char config_arg[16], ready_arg[16], byte;
+	char *argv[] = { "fl-slowfs", st->mountpoint, "--config-fd", config_arg, "--ready-fd", ready_arg, NULL };
+	int ready[2] = { -1, -1 }, status = 0, polled, ret = -1;
+	struct pollfd pfd;
+	bool exited;
+
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "storage: pipe for the fl-slowfs ready byte: %s", strerror(errno));
+		goto exit;
+	}
+	snprintf(config_arg, sizeof(config_arg), "%d", config_fd);
+	snprintf(ready_arg, sizeof(ready_arg), "%d", ready[1]);
+	st->daemon_pid = fork();
+	if (st->daemon_pid < 0) {
+		snprintf(err, errlen, "storage: fork for fl-slowfs: %s", strerror(errno));
+		st->daemon_pid = 0;
+		goto exit;
+	}
+	if (st->daemon_pid == 0) {
+		setpgid(0, 0);
+		/* the daemon inherits the scenario and the ready pipe's write end */
+		fcntl(config_fd, F_SETFD, 0);
+		fcntl(ready[1], F_SETFD, 0);
+		util_execv(daemon_path, argv);
+		fprintf(stderr, "faultline: exec %s: %s\n", daemon_path, strerror(errno));
+		_exit(127);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	pfd = (struct pollfd){ ready[0], POLLIN, 0 };
+	polled = poll(&pfd, 1, 15000);
+	if (polled == 1 && read(ready[0], &byte, 1) == 1) {
+		ret = 0;
+		goto exit;
+	}
+	/* end of file: only the daemon holds the write end, so it is exiting;
+	 * give it 5 s to be reaped (its status names the failure) */
+	exited = waitpid(st->daemon_pid, &status, WNOHANG) == st->daemon_pid;
+	for (int i = 0; i < 500 && polled == 1 && !exited; i++) {
+		usleep(10000);
+		exited = waitpid(st->daemon_pid, &status, WNOHANG) == st->daemon_pid;
+	}
+	if (!exited) {
+		kill(st->daemon_pid, SIGKILL); /* our own child, by pid */
+		waitpid(st->daemon_pid, &status, 0);
+	}
+	st->daemon_pid = 0;
+	if (exited && WIFEXITED(status))
+		snprintf(err, errlen, "storage: fl-slowfs exited with status %d before mounting %s (its message "
+			 "is above)", WEXITSTATUS(status), st->mountpoint);
+	else
+		snprintf(err, errlen, "storage: fl-slowfs did not mount %s within 15 s", st->mountpoint);
+exit:
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	return ret;
+}
+
+/* Mount slowfs in a private directory.  The daemon reads the files and its
+ * settings from the resolved scenario (victim.files.*, storage.slowfs.*),
+ * stays in the runner's cgroup (its threads are not throttled with the
+ * victim), mounts with auto_unmount (a SIGKILLed runner leaves no mount) and
+ * gets SIGTERM when the runner dies. */
 static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, char *err, size_t errlen)
 {
-	const struct config *c = cfg;
-	char exe[4096], daemon_path[4200], args[10][64], *argv[32];
-	int ready[2], n = 0;
+	char exe[4096], daemon_path[4200];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct pollfd pfd;
+	json_t *resolved;
+	int config_fd;
 
 	if (len < 0) {
 		snprintf(err, errlen, "storage: readlink /proc/self/exe: %s", strerror(errno));
@@ -164,102 +269,28 @@ static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, 
 		snprintf(err, errlen, "storage: storage.type slowfs needs /dev/fuse: %s", strerror(errno));
 		return -1;
 	}
-	{
-		/* mount points left empty by a runner that was SIGKILLed (the
-		 * daemon's auto_unmount took the mount itself): rmdir only
-		 * removes empty, unmounted directories */
-		DIR *d = opendir("/tmp");
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			char stale[300];
-
-			if (strncmp(de->d_name, "faultline-slowfs-", 17) != 0)
-				continue;
-			snprintf(stale, sizeof(stale), "/tmp/%s", de->d_name);
-			rmdir(stale);
-		}
-		if (d)
-			closedir(d);
-	}
+	storage_slowfs_reap_stale();
 	snprintf(st->mountpoint, sizeof(st->mountpoint), "/tmp/faultline-slowfs-XXXXXX");
 	if (!mkdtemp(st->mountpoint)) {
 		snprintf(err, errlen, "storage: mkdtemp %s: %s", st->mountpoint, strerror(errno));
 		st->mountpoint[0] = '\0';
 		return -1;
 	}
-	if (pipe2(ready, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "storage: pipe: %s", strerror(errno));
+	config_fd = storage_config_fd(cfg, err, errlen);
+	if (config_fd < 0)
+		return -1;
+	if (storage_slowfs_spawn(st, daemon_path, config_fd, err, errlen) < 0) {
+		close(config_fd);
 		return -1;
 	}
-	snprintf(args[0], 64, "%lld", (long long)c->victim.file_count);
-	snprintf(args[1], 64, "%llu", (unsigned long long)c->victim.file_size_bytes);
-	snprintf(args[2], 64, "%lld", (long long)c->storage.slowfs.latency_ns);
-	snprintf(args[3], 64, "%s", config_enum_name("storage.slowfs.jitter", c->storage.slowfs.jitter));
-	snprintf(args[4], 64, "%lld", (long long)c->storage.slowfs.jitter_ns);
-	snprintf(args[5], 64, "%lld", (long long)c->storage.slowfs.p99_ns);
-	snprintf(args[6], 64, "%llu", (unsigned long long)c->storage.slowfs.bandwidth_bytes_per_s);
-	snprintf(args[7], 64, "%lld", (long long)c->storage.slowfs.max_inflight);
-	snprintf(args[8], 64, "%llu", (unsigned long long)c->storage.slowfs.max_request_bytes);
-	snprintf(args[9], 64, "%d", ready[1]);
-	argv[n++] = "fl-slowfs";
-	argv[n++] = st->mountpoint;
-	{
-		static const char *const names[] = { "--files", "--size-bytes", "--latency-ns", "--jitter", "--jitter-ns",
-						     "--p99-ns", "--bandwidth-bytes-per-s", "--max-inflight",
-						     "--max-request-bytes", "--ready-fd" };
-
-		for (int i = 0; i < 10; i++) {
-			if ((i == 4 || i == 5) && strcmp(args[i], "0") == 0)
-				continue; /* jitter-ns and p99-ns only where the jitter kind uses them */
-			argv[n++] = (char *)names[i];
-			argv[n++] = args[i];
-		}
-	}
-	argv[n] = NULL;
-	st->daemon_pid = fork();
-	if (st->daemon_pid < 0) {
-		snprintf(err, errlen, "storage: fork for fl-slowfs: %s", strerror(errno));
-		close(ready[0]);
-		close(ready[1]);
-		return -1;
-	}
-	if (st->daemon_pid == 0) {
-		setpgid(0, 0);
-		fcntl(ready[1], F_SETFD, 0); /* the daemon inherits the write end */
-		util_execv(daemon_path, argv);
-		fprintf(stderr, "faultline: exec %s: %s\n", daemon_path, strerror(errno));
-		_exit(127);
-	}
-	close(ready[1]);
-	pfd = (struct pollfd){ ready[0], POLLIN, 0 };
-	if (poll(&pfd, 1, 15000) != 1 || read(ready[0], exe, 1) != 1) {
-		int status = 0;
-		bool exited = waitpid(st->daemon_pid, &status, WNOHANG) == st->daemon_pid;
-
-		close(ready[0]);
-		if (!exited) {
-			kill(st->daemon_pid, SIGKILL);
-			waitpid(st->daemon_pid, &status, 0);
-		}
-		st->daemon_pid = 0;
-		if (exited && WIFEXITED(status))
-			snprintf(err, errlen, "storage: fl-slowfs exited with status %d before mounting %s (its message "
-				 "is above)", WEXITSTATUS(status), st->mountpoint);
-		else
-			snprintf(err, errlen, "storage: fl-slowfs did not mount %s within 15 s", st->mountpoint);
-		return -1;
-	}
-	close(ready[0]);
+	close(config_fd);
 	snprintf(st->files_dir, sizeof(st->files_dir), "%s", st->mountpoint);
 	snprintf(st->fs_type, sizeof(st->fs_type), "fuse.slowfs");
 	st->dev = 0;
-	json_object_set_new(st->info, "slowfs", json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "latency_ns",
-		(json_int_t)c->storage.slowfs.latency_ns, "jitter", args[3], "jitter_ns",
-		(json_int_t)c->storage.slowfs.jitter_ns, "p99_ns", (json_int_t)c->storage.slowfs.p99_ns,
-		"bandwidth_bytes_per_s", (json_int_t)c->storage.slowfs.bandwidth_bytes_per_s, "max_inflight",
-		(json_int_t)c->storage.slowfs.max_inflight, "max_request_bytes",
-		(json_int_t)c->storage.slowfs.max_request_bytes));
+	/* the settings it was started with: the resolved storage.slowfs */
+	resolved = config_to_json(cfg);
+	json_object_set(st->info, "slowfs", json_object_get(json_object_get(resolved, "storage"), "slowfs"));
+	json_decref(resolved);
 	return 0;
 }
 
@@ -318,12 +349,14 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
 int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *resident_bytes, char *err,
 		       size_t errlen)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
 	*resident_bytes = 0;
 	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
 		char path[4200];
 		int fd;
 		void *map;
-		uint64_t size = cfg->victim.file_size_bytes, pages = size / 4096;
+		uint64_t size = cfg->victim.file_size_bytes, pages = size / page;
 
 		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, st->files_dir, (unsigned)i);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -344,10 +377,10 @@ int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *r
 			for (uint64_t p = 0; p < pages; p += sizeof(vec)) {
 				uint64_t n = pages - p < sizeof(vec) ? pages - p : sizeof(vec);
 
-				if (mincore((char *)map + p * 4096, n * 4096, vec) < 0)
+				if (mincore((char *)map + p * page, n * page, vec) < 0)
 					break;
 				for (uint64_t k = 0; k < n; k++)
-					*resident_bytes += (vec[k] & 1) ? 4096 : 0;
+					*resident_bytes += (vec[k] & 1) ? page : 0;
 			}
 			munmap(map, size);
 		}

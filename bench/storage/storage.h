@@ -1,6 +1,7 @@
 /* storage: where the victim's files live.  dir: plain files created once in
  * storage.path and reused while their size and content stamp match.
- * slowfs: a FUSE mount of synthetic files (workloads/slowfs/slowfs.c). */
+ * slowfs: a FUSE mount of synthetic files (fl-slowfs, workloads/slowfs/),
+ * started with the resolved scenario on --config-fd. */
 #ifndef FL_STORAGE_H
 #define FL_STORAGE_H
 
