@@ -15,7 +15,7 @@
 #define _GNU_SOURCE
 #include "report/report.h"
 #include "report/stats.h"
-#include "lib/hist.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -25,47 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Counters reported per second of measured time, in table order. */
-static const struct {
-	const char *role, *counter;
-} compare_rates[] = {
-	{ "fault", "touches" }, { "fault", "major_faults" }, { "fault", "minor_faults" },
-	{ "writer", "ops" },    { "observer", "reads" },     { "ps", "reads" },
-};
-
-/* Roles in display order; others follow alphabetically. */
-static const char *const compare_role_order[] = { "fault", "writer", "observer", "ps" };
-
-/* Latency metrics of every histogram, in table order. */
-static const struct {
-	const char *suffix;
-	double p; /* 0: the exact maximum */
-} compare_lat_stats[] = { { "p50", 50 }, { "p99", 99 }, { "p99.9", 99.9 }, { "max", 0 } };
-
 /* ---- metrics ---------------------------------------------------------- */
 
-static int compare_role_rank(const char *role)
-{
-	for (size_t i = 0; i < FL_ARRAY_SIZE(compare_role_order); i++)
-		if (!strcmp(role, compare_role_order[i]))
-			return (int)i;
-	return (int)FL_ARRAY_SIZE(compare_role_order);
-}
-
+/* Sections in catalogue order (metrics.h), then the catalogue's order, then
+ * the name (histograms no role declares). */
 static int compare_metric_cmp(const struct report_metric *x, const struct report_metric *y)
 {
-	int c;
-
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->role_rank != y->role_rank)
-		return x->role_rank < y->role_rank ? -1 : 1;
-	if ((c = strcmp(x->role, y->role)))
-		return c;
-	if ((c = strcmp(x->sub, y->sub)))
-		return c;
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
+	if (x->def.section != y->def.section)
+		return x->def.section < y->def.section ? -1 : 1;
+	if (x->def.order != y->def.order)
+		return x->def.order < y->def.order ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -74,24 +43,30 @@ static int compare_metric_qcmp(const void *a, const void *b)
 	return compare_metric_cmp(a, b);
 }
 
-static void compare_metric_add(struct report_group *g, const char *name, enum report_kind kind, bool lower_better,
-			       const char *unit, const char *role, const char *sub, int order, double v)
+/* metrics_fn: one value of one metric into the group */
+static void compare_metric_add(void *ctx, const struct metric *def, double v)
 {
+	struct report_group *g = ctx;
 	struct report_metric *m = NULL;
 
-	if (!isfinite(v))
-		return;
 	for (size_t i = 0; i < g->nmetrics; i++)
-		if (!strcmp(g->metrics[i].name, name)) {
+		if (!strcmp(g->metrics[i].name, def->name)) {
 			m = &g->metrics[i];
 			break;
 		}
 	if (!m) {
+		const char *dot = strchr(def->name, '.'), *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+		bool role_latency = def->section == METRIC_SECTION_LATENCY && dot2;
+
 		g->metrics = report_xrealloc(g->metrics, (g->nmetrics + 1) * sizeof(*g->metrics));
 		m = &g->metrics[g->nmetrics++];
-		*m = (struct report_metric){ .name = report_xstrdup(name), .kind = kind, .lower_better = lower_better,
-					     .unit = unit, .role_rank = compare_role_rank(role),
-					     .role = report_xstrdup(role), .sub = report_xstrdup(sub), .order = order };
+		*m = (struct report_metric){ .name = report_xstrdup(def->name), .def = *def,
+					     .lower_better = def->better == METRIC_BETTER_LOWER,
+					     .role = role_latency ? report_xasprintf("%.*s", (int)(dot - def->name),
+										     def->name)
+								  : report_xstrdup(""),
+					     .sub = role_latency ? report_xasprintf("%.*s", (int)(dot2 - dot - 1), dot + 1)
+								 : report_xstrdup("") };
 	}
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 8;
@@ -100,97 +75,16 @@ static void compare_metric_add(struct report_group *g, const char *name, enum re
 	m->v[m->n++] = v;
 }
 
-/* The slowfs byte counts of an iteration, wherever the runner records them:
- * iterations[i].slowfs, .probes.slowfs(.delta) or .storage.slowfs. */
-static const json_t *compare_slowfs(const json_t *it)
-{
-	const json_t *cands[] = {
-		json_object_get(it, "slowfs"),
-		json_object_get(json_object_get(json_object_get(it, "probes"), "slowfs"), "delta"),
-		json_object_get(json_object_get(it, "probes"), "slowfs"),
-		json_object_get(json_object_get(it, "storage"), "slowfs"),
-	};
-
-	for (size_t i = 0; i < FL_ARRAY_SIZE(cands); i++)
-		if (json_is_number(json_object_get(cands[i], "bytes_served")))
-			return cands[i];
-	return NULL;
-}
-
-/* Every metric of one iteration into g's metrics.  A metric an iteration
- * lacks (no samples, no probe, zero denominator) is left out for it. */
+/* Every metric of the catalogue (lib/metrics.h) one iteration has, into g. */
 int compare_iter_metrics(struct report_group *g, const json_t *it, const char *path, size_t idx)
 {
-	const json_t *roles = json_object_get(it, "roles"), *role, *vm, *sfs;
-	const char *rname;
-	struct hist_sum *hs = malloc(sizeof(*hs));
-	double measured = 0, touches = -1, v;
-	char name[512], herr[256];
-	int ret = -1;
+	char err[512];
 
-	if (!hs) {
-		util_err("out of memory");
-		goto exit;
+	if (metrics_eval(it, compare_metric_add, g, err, sizeof(err)) < 0) {
+		util_err("%s: iterations[%zu].%s", path, idx, err);
+		return -1;
 	}
-	report_num(json_object_get(it, "measured_s"), &measured);
-	json_object_foreach((json_t *)roles, rname, role) {
-		const json_t *h;
-		const char *hname;
-
-		json_object_foreach(json_object_get(role, "histograms"), hname, h) {
-			if (hist_sum_from_json(hs, h, herr, sizeof(herr)) < 0) {
-				util_err("%s: iterations[%zu].roles.%s.histograms.%s: %s", path, idx, rname, hname,
-					 herr);
-				goto exit;
-			}
-			if (hs->count == 0)
-				continue;
-			for (size_t k = 0; k < FL_ARRAY_SIZE(compare_lat_stats); k++) {
-				double ns = compare_lat_stats[k].p > 0 ? hist_sum_percentile(hs, compare_lat_stats[k].p)
-								      : (double)hs->max_ns;
-
-				snprintf(name, sizeof(name), "%s.%s.%s", rname, hname, compare_lat_stats[k].suffix);
-				compare_metric_add(g, name, REPORT_LATENCY, true, "us", rname, hname, (int)k, ns / 1000.0);
-			}
-		}
-	}
-	for (size_t k = 0; k < FL_ARRAY_SIZE(compare_rates); k++) {
-		const json_t *c = json_object_get(
-			json_object_get(json_object_get(roles, compare_rates[k].role), "counters"), compare_rates[k].counter);
-
-		if (!report_num(c, &v) || !(measured > 0))
-			continue;
-		snprintf(name, sizeof(name), "%s.%s_per_s", compare_rates[k].role, compare_rates[k].counter);
-		compare_metric_add(g, name, REPORT_RATE, false, "/s", "", "", (int)k, v / measured);
-	}
-	report_num(json_object_get(json_object_get(json_object_get(roles, "fault"), "counters"), "touches"), &touches);
-	vm = json_object_get(json_object_get(it, "probes"), "vmstat");
-	if (json_is_true(json_object_get(vm, "present"))) {
-		const json_t *d = json_object_get(vm, "delta");
-		double maj, refault;
-
-		if (report_num(json_object_get(d, "pgmajfault"), &maj)) {
-			if (touches > 0)
-				compare_metric_add(g, "vmstat.pgmajfault_per_ktouch", REPORT_RATIO, true,
-						   "per 1000 touches", "", "", 0, 1000.0 * maj / touches);
-			if (maj > 0 && report_num(json_object_get(d, "workingset_refault_file"), &refault))
-				compare_metric_add(g, "vmstat.refault_file_per_kmajflt", REPORT_RATIO, true,
-						   "per 1000 major faults", "", "", 1, 1000.0 * refault / maj);
-		}
-	}
-	sfs = compare_slowfs(it);
-	if (sfs) {
-		double served = 0, distinct = 0;
-
-		if (report_num(json_object_get(sfs, "bytes_served"), &served) &&
-		    report_num(json_object_get(sfs, "distinct_bytes_served"), &distinct) && distinct > 0)
-			compare_metric_add(g, "slowfs.read_amplification", REPORT_RATIO, true,
-					   "bytes served per distinct byte", "", "", 2, served / distinct);
-	}
-	ret = 0;
-exit:
-	free(hs);
-	return ret;
+	return 0;
 }
 
 void compare_sort_metrics(struct report_group *g)
@@ -222,13 +116,101 @@ static int compare_row_cmp(const void *a, const void *b)
 	return compare_metric_cmp(((const struct report_row *)a)->m, ((const struct report_row *)b)->m);
 }
 
+/* The statistics of one row: means, tests, interval, power. */
+static int compare_row_stats(const struct report_ctx *c, struct report_row *r)
+{
+	double lo, hi, base = fabs(r->a.mean);
+
+	r->change = stats_pct_change(r->a.mean, r->b.mean);
+	stats_welch(r->a.v, r->a.n, r->b.v, r->b.n, &r->welch);
+	if (stats_mwu(r->a.v, r->a.n, r->b.v, r->b.n, &r->mwu) < 0) {
+		util_err("out of memory");
+		return -1;
+	}
+	r->decide = c->use_mwu ? &r->mwu : &r->welch;
+	r->q = NAN;
+	r->ci_lo_pct = r->ci_hi_pct = NAN;
+	if (base > 0 && stats_welch_ci(r->a.v, r->a.n, r->b.v, r->b.n, 1 - c->alpha, &lo, &hi)) {
+		r->ci_lo_pct = 100 * lo / base;
+		r->ci_hi_pct = 100 * hi / base;
+	}
+	r->mde_pct = base > 0 ? 100 * stats_mde(r->a.sd, r->a.n, r->b.sd, r->b.n, c->alpha, 0.8) / base : NAN;
+	if (c->mde_target > 0) {
+		double cv = fmax(isnan(r->a.cv) ? 0 : r->a.cv, isnan(r->b.cv) ? 0 : r->b.cv);
+
+		r->n_needed = stats_n_needed(cv, c->mde_target, c->alpha, 0.8, 1000);
+	}
+	return 0;
+}
+
+/* Marks: headline rows by their own p, the others by their
+ * Benjamini-Hochberg q over every non-headline row of the comparison. */
+static int compare_marks(const struct report_ctx *c, struct report_cmp *cmp)
+{
+	double *p = report_xrealloc(NULL, (cmp->nrows + 1) * sizeof(*p)), *q;
+
+	q = report_xrealloc(NULL, (cmp->nrows + 1) * sizeof(*q));
+	for (size_t i = 0; i < cmp->nrows; i++) {
+		const struct report_row *r = &cmp->rows[i];
+
+		p[i] = !r->headline && r->decide->ok ? r->decide->p : NAN;
+	}
+	if (stats_bh_adjust(p, cmp->nrows, q) < 0) {
+		util_err("out of memory");
+		free(p);
+		free(q);
+		return -1;
+	}
+	for (size_t i = 0; i < cmp->nrows; i++) {
+		struct report_row *r = &cmp->rows[i];
+		double sig = r->headline ? r->decide->p : q[i];
+
+		r->q = q[i];
+		if (!r->decide->ok) {
+			r->mark = '?';
+			r->verdict = "n/a";
+		} else if (sig < c->alpha) {
+			bool worse = r->m->lower_better ? r->b.mean > r->a.mean : r->b.mean < r->a.mean;
+
+			r->mark = '*';
+			r->verdict = r->b.mean == r->a.mean			   ? "not significant"
+				     : r->m->def.better == METRIC_BETTER_NONE ? "changed"
+				     : worse				   ? "worse"
+									   : "better";
+		} else {
+			r->mark = '~';
+			r->verdict = "not significant";
+		}
+	}
+	free(p);
+	free(q);
+	return 0;
+}
+
+/* The headline: the scenario's report.headline (the baseline's, else the
+ * candidate's); without one, every role's p99 and the lock metrics. */
+static bool compare_is_headline(const struct report_cmp *cmp, const struct report_metric *m)
+{
+	const struct report_strs *h = cmp->gb->headline.n ? &cmp->gb->headline : &cmp->gc->headline;
+	size_t len = strlen(m->name);
+
+	if (h->n) {
+		for (size_t i = 0; i < h->n; i++)
+			if (!strcmp(h->v[i], m->name))
+				return true;
+		return false;
+	}
+	return (m->def.section == METRIC_SECTION_LATENCY && len > 4 && !strcmp(m->name + len - 4, ".p99")) ||
+	       !strcmp(m->name, "mmap_lock.read_acq_per_kfault") || !strcmp(m->name, "vma_lock.share_pct");
+}
+
 /* The rows of one comparison: every metric either side has, sorted. */
 static int compare_pair(struct report_ctx *c, struct report_cmp *cmp)
 {
 	const struct report_group *gb = cmp->gb, *gc = cmp->gc;
 	size_t cap = gb->nmetrics + gc->nmetrics;
 
-	cmp->rows = report_xrealloc(NULL, cap * sizeof(*cmp->rows));
+	cmp->rows = report_xrealloc(NULL, (cap + 1) * sizeof(*cmp->rows));
 	cmp->nrows = 0;
 	for (size_t pass = 0; pass < 2; pass++) {
 		const struct report_group *g = pass ? gc : gb;
@@ -240,32 +222,15 @@ static int compare_pair(struct report_ctx *c, struct report_cmp *cmp)
 			if (pass && compare_find_metric(gb, m->name))
 				continue;
 			r = &cmp->rows[cmp->nrows++];
-			*r = (struct report_row){ .m = m, .threshold = NAN };
+			*r = (struct report_row){ .m = m, .threshold = NAN, .headline = compare_is_headline(cmp, m) };
 			compare_side_init(&r->a, compare_find_metric(gb, m->name));
 			compare_side_init(&r->b, compare_find_metric(gc, m->name));
-			r->change = stats_pct_change(r->a.mean, r->b.mean);
-			stats_welch(r->a.v, r->a.n, r->b.v, r->b.n, &r->welch);
-			if (stats_mwu(r->a.v, r->a.n, r->b.v, r->b.n, &r->mwu) < 0) {
-				util_err("out of memory");
+			if (compare_row_stats(c, r) < 0)
 				return -1;
-			}
-			r->decide = c->use_mwu ? &r->mwu : &r->welch;
-			if (!r->decide->ok) {
-				r->mark = '?';
-				r->verdict = "n/a";
-			} else if (r->decide->p < c->alpha) {
-				bool worse = m->lower_better ? r->b.mean > r->a.mean : r->b.mean < r->a.mean;
-
-				r->mark = '*';
-				r->verdict = r->b.mean == r->a.mean ? "not significant" : worse ? "worse" : "better";
-			} else {
-				r->mark = '~';
-				r->verdict = "not significant";
-			}
 		}
 	}
 	qsort(cmp->rows, cmp->nrows, sizeof(*cmp->rows), compare_row_cmp);
-	return 0;
+	return compare_marks(c, cmp);
 }
 
 /* "SCENARIO/ARCH, ..." of a set's groups (malloc'd). */
@@ -301,6 +266,18 @@ static int compare_set(struct report_ctx *c, size_t s)
 			continue;
 		cmp = &c->cmps[c->ncmps++];
 		*cmp = (struct report_cmp){ .base = &c->sets[0], .cand = &c->sets[s], .gb = gb, .gc = gc };
+		if (strcmp(gb->config_hash, gc->config_hash) != 0) {
+			load_config_diff(gb->config, gc->config, &cmp->config_diff);
+			if (!c->allow_config_diff) {
+				char *keys = report_strs_join(&cmp->config_diff, "; ");
+
+				util_err("%s/%s: BASE '%s' and CAND '%s' ran with different settings (%s); compare like "
+					 "with like, or pass --allow-config-diff to compare anyway",
+					 gb->scenario, gb->arch, c->sets[0].arg, c->sets[s].arg, keys);
+				free(keys);
+				return FL_EXIT_USAGE;
+			}
+		}
 		if (compare_pair(c, cmp) < 0)
 			return FL_EXIT_FAIL;
 	}
@@ -355,7 +332,35 @@ int compare_parse_rule(struct report_rule *r, const char *arg)
 	return 0;
 }
 
-/* Apply the gate: mark the rows it covers; count those that tripped. */
+/* The gate's verdict on one row with threshold T percent:
+ *  regression:   significant and worse than T;
+ *  ok:           the (1 - alpha) interval of the change rules out a change
+ *                worse than T (or a significant improvement);
+ *  inconclusive: neither (the interval holds T, or too few iterations). */
+static void compare_gate_row(const struct report_ctx *c, struct report_row *r)
+{
+	bool none = r->m->def.better == METRIC_BETTER_NONE;
+	double bad = none ? fabs(r->change) : r->m->lower_better ? r->change : -r->change;
+	/* the worst change the interval allows, in the bad direction */
+	double worst = none ? fmax(fabs(r->ci_lo_pct), fabs(r->ci_hi_pct))
+		       : r->m->lower_better ? r->ci_hi_pct
+					    : -r->ci_lo_pct;
+	double cv = fmax(isnan(r->a.cv) ? 0 : r->a.cv, isnan(r->b.cv) ? 0 : r->b.cv);
+
+	r->unjudged = !r->decide->ok || isnan(r->change);
+	r->tripped = !r->unjudged && r->decide->p < c->alpha && bad > r->threshold;
+	if (r->tripped)
+		r->gate = "regression";
+	else if (!r->unjudged && (worst <= r->threshold || (r->decide->p < c->alpha && bad < 0)))
+		r->gate = "ok";
+	else {
+		r->gate = "inconclusive";
+		r->gate_n = stats_n_needed(cv, r->threshold > 0 ? r->threshold : 1, c->alpha, 0.8, 1000);
+	}
+}
+
+/* Apply the gate: judge the rows it covers; count regressions and rows it
+ * cannot judge. */
 static void compare_gate_apply(struct report_ctx *c)
 {
 	for (size_t k = 0; k < c->ncmps; k++)
@@ -363,8 +368,6 @@ static void compare_gate_apply(struct report_ctx *c)
 			struct report_row *r = &c->cmps[k].rows[i];
 
 			for (size_t j = 0; j < c->nrules; j++) {
-				double bad;
-
 				if (strcmp(c->rules[j].metric, r->m->name) != 0)
 					continue;
 				c->rules[j].known = true;
@@ -372,12 +375,12 @@ static void compare_gate_apply(struct report_ctx *c)
 				if (!isnan(r->threshold) && r->threshold <= c->rules[j].pct)
 					continue;
 				r->threshold = c->rules[j].pct;
-				bad = r->m->lower_better ? r->change : -r->change;
-				r->unjudged = !r->decide->ok || isnan(r->change);
-				r->tripped = !r->unjudged && r->decide->p < c->alpha && bad > r->threshold;
+				compare_gate_row(c, r);
 			}
 			if (r->tripped)
 				c->tripped++;
+			else if (r->gate && !strcmp(r->gate, "inconclusive"))
+				c->inconclusive++;
 		}
 }
 

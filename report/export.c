@@ -124,6 +124,8 @@ static json_t *export_json_group(const struct report_set *set, const struct repo
 	json_object_set_new(o, "isolation", export_strs_json(&g->isolations));
 	json_object_set_new(o, "files", export_strs_json(&g->files));
 	json_object_set_new(o, "run_ids", export_strs_json(&g->run_ids));
+	json_object_set_new(o, "config_hash", json_string(g->config_hash));
+	json_object_set_new(o, "headline", export_strs_json(&g->headline));
 	return o;
 }
 
@@ -147,17 +149,26 @@ json_t *export_json(const struct report_ctx *c)
 		json_object_set_new(o, "arch", json_string(cmp->gb->arch));
 		json_object_set_new(o, "baseline", export_json_group(cmp->base, cmp->gb));
 		json_object_set_new(o, "candidate", export_json_group(cmp->cand, cmp->gc));
+		json_object_set_new(o, "config_diff", export_strs_json(&cmp->config_diff));
 		for (size_t i = 0; i < cmp->nrows; i++) {
 			const struct report_row *r = &cmp->rows[i];
 			json_t *m = json_object();
 
 			json_object_set_new(m, "name", json_string(r->m->name));
-			json_object_set_new(m, "kind", json_string(r->m->kind == REPORT_LATENCY ? "latency"
-								   : r->m->kind == REPORT_RATE	   ? "throughput"
-												   : "ratio"));
-			json_object_set_new(m, "unit", json_string(r->m->unit));
+			json_object_set_new(m, "kind", json_string(metric_kind_names[r->m->def.kind]));
+			json_object_set_new(m, "unit", json_string(r->m->def.unit));
 			json_object_set_new(m, "direction",
-					    json_string(r->m->lower_better ? "lower_is_better" : "higher_is_better"));
+					    json_string(r->m->def.better == METRIC_BETTER_LOWER    ? "lower_is_better"
+							: r->m->def.better == METRIC_BETTER_HIGHER ? "higher_is_better"
+												   : "neither"));
+			json_object_set_new(m, "headline", json_boolean(r->headline));
+			json_object_set_new(m, "q", export_jnum(r->q));
+			json_object_set_new(m, "mde_pct", export_jnum(r->mde_pct));
+			json_object_set_new(m, "change_interval_pct",
+					    json_pack("[o, o]", export_jnum(r->ci_lo_pct), export_jnum(r->ci_hi_pct)));
+			if (c->mde_target > 0)
+				json_object_set_new(m, "iterations_needed", r->n_needed ? json_integer((json_int_t)r->n_needed)
+											: json_null());
 			json_object_set_new(m, "baseline", export_json_side(&r->a));
 			json_object_set_new(m, "candidate", export_json_side(&r->b));
 			json_object_set_new(m, "change_pct", export_jnum(r->change));
@@ -175,6 +186,9 @@ json_t *export_json(const struct report_ctx *c)
 				json_object_set_new(g, "threshold_pct", json_real(r->threshold));
 				json_object_set_new(g, "tripped", json_boolean(r->tripped));
 				json_object_set_new(g, "judged", json_boolean(!r->unjudged));
+				json_object_set_new(g, "verdict", json_string(r->gate));
+				if (r->gate_n)
+					json_object_set_new(g, "iterations_to_settle", json_integer((json_int_t)r->gate_n));
 				json_object_set_new(m, "gate", g);
 			}
 			json_array_append_new(metrics, m);
@@ -188,7 +202,10 @@ json_t *export_json(const struct report_ctx *c)
 						       c->rules[j].pct));
 	json_object_set_new(gate, "rules", rules);
 	json_object_set_new(gate, "tripped", json_integer((json_int_t)c->tripped));
-	json_object_set_new(gate, "exit_status", json_integer(c->tripped ? FL_EXIT_FAIL : FL_EXIT_OK));
+	json_object_set_new(gate, "inconclusive", json_integer((json_int_t)c->inconclusive));
+	json_object_set_new(gate, "exit_status", json_integer(c->tripped	   ? FL_EXIT_FAIL
+								: c->inconclusive ? REPORT_EXIT_INCONCLUSIVE
+										  : FL_EXIT_OK));
 	json_object_set_new(doc, "gate", gate);
 	return doc;
 }
@@ -205,7 +222,7 @@ void export_junit(const struct report_ctx *c, FILE *f)
 		for (size_t i = 0; i < c->cmps[k].nrows; i++) {
 			tests++;
 			fails += c->cmps[k].rows[i].tripped;
-			skips += !isnan(c->cmps[k].rows[i].threshold) && c->cmps[k].rows[i].unjudged;
+			skips += c->cmps[k].rows[i].gate && !strcmp(c->cmps[k].rows[i].gate, "inconclusive");
 		}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<testsuites name=\"fl-report\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests,
@@ -216,7 +233,7 @@ void export_junit(const struct report_ctx *c, FILE *f)
 
 		for (size_t i = 0; i < cmp->nrows; i++) {
 			sf += cmp->rows[i].tripped;
-			ss += !isnan(cmp->rows[i].threshold) && cmp->rows[i].unjudged;
+			ss += cmp->rows[i].gate && !strcmp(cmp->rows[i].gate, "inconclusive");
 		}
 		fprintf(f, "  <testsuite name=\"");
 		export_xml_group(f, cmp, "/", ": ");
@@ -243,13 +260,19 @@ void export_junit(const struct report_ctx *c, FILE *f)
 				export_xml_str(f, r->m->name);
 				fprintf(f, " %s %s, beyond %g%%, p %.3g &lt; alpha %g\">", r->m->lower_better ? "up" : "down",
 					ch, r->threshold, r->decide->p, c->alpha);
-				fprintf(f, "baseline mean %s, candidate mean %s (%s)</failure>\n", ma, mb, r->m->unit);
-			} else if (!isnan(r->threshold) && r->unjudged) {
-				fprintf(f, "      <skipped message=\"n/a (need &gt;=%d iterations per side)\"/>\n",
-					compare_test_need(c));
+				fprintf(f, "baseline mean %s, candidate mean %s (%s)</failure>\n", ma, mb, r->m->def.unit);
+			} else if (r->gate && !strcmp(r->gate, "inconclusive")) {
+				if (r->unjudged)
+					fprintf(f, "      <skipped message=\"inconclusive: n/a (need &gt;=%d iterations per "
+						   "side)\"/>\n",
+						compare_test_need(c));
+				else
+					fprintf(f, "      <skipped message=\"inconclusive: the interval of the change holds "
+						   "the %g%% threshold\"/>\n",
+						r->threshold);
 			}
 			fprintf(f, "      <system-out>baseline %s, candidate %s %s, change %s, %s</system-out>\n", ma,
-				mb, r->m->unit, ch, r->verdict);
+				mb, r->m->def.unit, ch, r->verdict);
 			fputs("    </testcase>\n", f);
 		}
 		fputs("  </testsuite>\n", f);

@@ -7,6 +7,7 @@
  * hand; gnuplot then runs there under a timeout. */
 #define _GNU_SOURCE
 #include "report/report.h"
+#include "report/figures.h"
 #include "report/stats.h"
 #include "lib/hist.h"
 #include "lib/util.h"
@@ -37,7 +38,7 @@ static const struct {
 };
 
 /* A copy fit for a file name. */
-static char *figures_fname(const char *s)
+char *figures_fname(const char *s)
 {
 	char *d = report_xstrdup(*s ? s : "_");
 
@@ -51,7 +52,7 @@ static char *figures_fname(const char *s)
 }
 
 /* A gnuplot single-quoted string body: ' doubled, control characters dropped. */
-static void figures_gp_str(FILE *f, const char *s)
+void figures_gp_str(FILE *f, const char *s)
 {
 	fputc('\'', f);
 	for (; *s; s++) {
@@ -66,24 +67,8 @@ static void figures_gp_str(FILE *f, const char *s)
 
 /* ---- data and script -------------------------------------------------- */
 
-struct figures_member { /* one set's group in a figure */
-	const struct report_set *set;
-	const struct report_group *g;
-};
-
-/* The data file and script of one (scenario, arch), built in memory: index
- * blocks in dat, and the outputs the script makes. */
-struct figures_script {
-	FILE *dat, *gp;
-	char *dat_buf, *gp_buf;
-	size_t dat_len, gp_len;
-	char *stem, *dat_name;
-	int blocks;
-	struct report_strs outputs;
-};
-
 /* Start a data block (gnuplot "index" fg->blocks), comment line first. */
-static void figures_dat_block(struct figures_script *fg, const char *comment)
+void figures_dat_block(struct figures_script *fg, const char *comment)
 {
 	if (fg->blocks)
 		fputs("\n\n", fg->dat);
@@ -95,7 +80,7 @@ static void figures_dat_block(struct figures_script *fg, const char *comment)
 }
 
 /* Emit a figure twice (PNG, SVG) with the same body. */
-static void figures_emit(struct figures_script *fg, const char *name, int w, int h, const char *body)
+void figures_emit(struct figures_script *fg, const char *name, int w, int h, const char *body)
 {
 	static const char *const exts[] = { "png", "svg" };
 
@@ -113,7 +98,7 @@ static void figures_emit(struct figures_script *fg, const char *name, int w, int
 	}
 }
 
-static void figures_layout(int n, int *rows, int *cols)
+void figures_layout(int n, int *rows, int *cols)
 {
 	*cols = n < 3 ? n : 3;
 	*rows = (n + *cols - 1) / *cols;
@@ -136,7 +121,7 @@ static int figures_latency(struct figures_script *fg, const struct figures_membe
 	}
 	for (size_t m = 0; m < nmem; m++)
 		for (size_t i = 0; i < mem[m].g->nmetrics; i++)
-			if (mem[m].g->metrics[i].kind == REPORT_LATENCY)
+			if (mem[m].g->metrics[i].role[0])
 				report_strs_add(&roles, mem[m].g->metrics[i].role);
 	for (size_t r = 0; r < roles.n; r++) {
 		char *panels_buf = NULL, *full = NULL, *title, *fname;
@@ -147,7 +132,7 @@ static int figures_latency(struct figures_script *fg, const struct figures_membe
 		report_strs_free(&hists);
 		for (size_t m = 0; m < nmem; m++)
 			for (size_t i = 0; i < mem[m].g->nmetrics; i++)
-				if (mem[m].g->metrics[i].kind == REPORT_LATENCY &&
+				if (mem[m].g->metrics[i].role[0] &&
 				    !strcmp(mem[m].g->metrics[i].role, roles.v[r]))
 					report_strs_add(&hists, mem[m].g->metrics[i].sub);
 		for (size_t h = 0; h < hists.n; h++) {
@@ -252,6 +237,20 @@ exit:
 
 /* Every throughput and ratio metric as bars (mean over iterations) with
  * error bars (sample stddev), one panel per metric, one bar per set. */
+/* Bars for the roles' throughput (rates where higher is better) and the
+ * memory and pressure ratios, when not all zero; the lock metrics have
+ * their own figure (figures_lock.c). */
+static bool figures_counter_shown(const struct report_metric *m)
+{
+	if (m->def.section == METRIC_SECTION_LATENCY || m->def.section == METRIC_SECTION_LOCK ||
+	    (m->def.section == METRIC_SECTION_RATE && m->def.better != METRIC_BETTER_HIGHER))
+		return false;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i] != 0)
+			return true;
+	return false;
+}
+
 static void figures_counters(struct figures_script *fg, const struct figures_member *mem, size_t nmem)
 {
 	struct report_strs names = { 0 };
@@ -262,7 +261,7 @@ static void figures_counters(struct figures_script *fg, const struct figures_mem
 
 	for (size_t m = 0; m < nmem; m++)
 		for (size_t i = 0; i < mem[m].g->nmetrics; i++)
-			if (mem[m].g->metrics[i].kind != REPORT_LATENCY)
+			if (figures_counter_shown(&mem[m].g->metrics[i]))
 				report_strs_add(&names, mem[m].g->metrics[i].name);
 	if (names.n == 0) {
 		fclose(b);
@@ -303,7 +302,10 @@ static void figures_counters(struct figures_script *fg, const struct figures_mem
 				ymax = fmax(ymax, mean + sd);
 			}
 		}
-		title = report_xasprintf("(%s, %s)", meta->unit, meta->lower_better ? "lower is better" : "higher is better");
+		title = report_xasprintf("(%s, %s)", meta->def.unit,
+					 meta->def.better == METRIC_BETTER_LOWER    ? "lower is better"
+					 : meta->def.better == METRIC_BETTER_HIGHER ? "higher is better"
+										    : "neither is better");
 		fprintf(b, "set title ");
 		figures_gp_str(b, names.v[k]);
 		fprintf(b, ".\"\\n\".");
@@ -584,6 +586,7 @@ static int figures_group(const struct report_ctx *c, const struct figures_member
 	if (figures_latency(&fg, mem, nmem) < 0)
 		goto exit;
 	figures_counters(&fg, mem, nmem);
+	figures_lock(&fg, mem, nmem);
 	figures_timeseries(&fg, mem, nmem);
 	fclose(fg.dat);
 	fg.dat = NULL;

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,115 @@ struct report_group *load_group_get(struct report_set *set, const char *scenario
 	return g;
 }
 
+/* The config that must match for a comparison: the resolved config less
+ * what names or sizes the run (label, iterations) and the report's own
+ * settings.  A new reference. */
+static json_t *load_config_core(const json_t *config)
+{
+	json_t *core = json_deep_copy(config ? config : json_object());
+
+	json_object_del(core, "label");
+	json_object_del(core, "iterations");
+	json_object_del(core, "report");
+	return core;
+}
+
+/* FNV-1a 64 of the core config's canonical text, in hex. */
+static void load_config_hash(const json_t *config, char out[17])
+{
+	json_t *core = load_config_core(config);
+	char *text = json_dumps(core, JSON_SORT_KEYS | JSON_COMPACT);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = text ? text : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	free(text);
+	json_decref(core);
+}
+
+static void load_diff_walk(const json_t *a, const json_t *b, const char *prefix, struct report_strs *out)
+{
+	const char *key;
+	const json_t *v;
+
+	if (json_is_object(a) && json_is_object(b)) {
+		json_object_foreach((json_t *)a, key, v) {
+			char *path = prefix[0] ? report_xasprintf("%s.%s", prefix, key) : report_xstrdup(key);
+
+			load_diff_walk(v, json_object_get(b, key), path, out);
+			free(path);
+		}
+		json_object_foreach((json_t *)b, key, v)
+			if (!json_object_get(a, key)) {
+				char *path = prefix[0] ? report_xasprintf("%s.%s", prefix, key) : report_xstrdup(key);
+
+				load_diff_walk(NULL, v, path, out);
+				free(path);
+			}
+		return;
+	}
+	if (a && b && json_equal(a, b))
+		return;
+	{
+		char *ta = a ? json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		char *tb = b ? json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		char *line = report_xasprintf("%s: %s -> %s", prefix, ta ? ta : "(absent)", tb ? tb : "(absent)");
+
+		report_strs_add(out, line);
+		free(line);
+		free(ta);
+		free(tb);
+	}
+}
+
+void load_config_diff(const json_t *a, const json_t *b, struct report_strs *out)
+{
+	json_t *ca = load_config_core(a), *cb = load_config_core(b);
+
+	load_diff_walk(ca, cb, "", out);
+	json_decref(ca);
+	json_decref(cb);
+}
+
+/* The first result of a group sets its config and headline; a later one
+ * with other settings is refused (pooling it would mix two experiments)
+ * unless allowed.  0, or -1 after an error message. */
+static int load_group_config(struct report_group *g, const json_t *doc, const char *path, const char *first_path,
+			     bool allow)
+{
+	const json_t *config = json_object_get(doc, "config"), *h;
+	char hash[17];
+	size_t i;
+
+	load_config_hash(config, hash);
+	if (!g->config) {
+		g->config = config;
+		memcpy(g->config_hash, hash, sizeof(hash));
+		json_array_foreach(json_object_get(json_object_get(config, "report"), "headline"), i, h)
+			if (json_is_string(h))
+				report_strs_add(&g->headline, json_string_value(h));
+		return 0;
+	}
+	if (!strcmp(hash, g->config_hash) || allow)
+		return 0;
+	{
+		struct report_strs diff = { 0 };
+		char *keys;
+
+		load_config_diff(g->config, config, &diff);
+		keys = report_strs_join(&diff, "; ");
+		util_err("%s: ran with other settings than %s, in the same set (%s/%s): %s; pooling them would mix two "
+			 "experiments (pass --allow-config-diff to pool anyway)",
+			 path, first_path, g->scenario, g->arch, keys);
+		free(keys);
+		report_strs_free(&diff);
+	}
+	return -1;
+}
+
 /* Group a set's iterations by (scenario, arch) and compute their metrics. */
-static int load_group_set(struct report_set *set)
+static int load_group_set(struct report_set *set, bool allow_config_diff)
 {
 	struct report_strs labels = { 0 };
 	int ret = -1;
@@ -157,6 +265,9 @@ static int load_group_set(struct report_set *set)
 		struct report_group *g = load_group_get(set, scenario, arch, true);
 		size_t i;
 
+		if (load_group_config(g, doc, set->paths[d], g->files.n ? g->files.v[0] : set->paths[d],
+				      allow_config_diff) < 0)
+			goto exit;
 		report_strs_add(&labels, json_string_value(json_object_get(doc, "label")));
 		report_strs_add(&g->kernels, json_string_value(json_object_get(env, "kernel_release")));
 		report_strs_add(&g->isolations, iso ? iso : "unknown");
@@ -202,11 +313,12 @@ exit:
 	return ret;
 }
 
-int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir)
+int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir,
+	     bool allow_config_diff)
 {
 	if (load_arg(set, arg, role, results_dir) < 0)
 		return -1;
-	return load_group_set(set);
+	return load_group_set(set, allow_config_diff);
 }
 
 /* Distinct display names: a label shared by two arguments falls back to the
@@ -249,6 +361,7 @@ void load_free(struct report_set *set)
 		report_strs_free(&gr->isolations);
 		report_strs_free(&gr->files);
 		report_strs_free(&gr->run_ids);
+		report_strs_free(&gr->headline);
 	}
 	free(set->groups);
 	for (size_t d = 0; d < set->ndocs; d++) {

@@ -39,7 +39,16 @@ static const struct report_option {
 	{ "out", "DIR", "write the report into DIR (created; default report/out/<UTC time>)" },
 	{ "results", "DIR", "where LABEL arguments are looked up (default: results)" },
 	{ "fail-on", "METRIC:PCT%",
-	  "gate: exit 1 if METRIC gets worse by more than PCT percent and the change is significant (repeatable)" },
+	  "gate: exit 1 if METRIC gets worse by more than PCT percent and the change is significant; exit 4 "
+	  "(inconclusive) when the data can neither show nor rule out such a regression (repeatable)" },
+	{ "format", "text|mmtests|lkp",
+	  "table printed on stdout: the suite's own (default), mmtests compare-kernels, or the LKP robot's; all "
+	  "three are written to the report directory" },
+	{ "all", NULL, "print every metric (default: the scenario's headline, then what else changed significantly)" },
+	{ "mde", "P%", "also print the iterations per side needed to detect a change of P percent" },
+	{ "allow-config-diff", NULL,
+	  "compare results whose settings differ (refused by default; the differences are printed above the table)" },
+	{ "list-metrics", NULL, "list every metric of the catalogue with its unit and direction, and exit" },
 	{ "alpha", "A", "significance level, 0 < A < 0.5 (default 0.05)" },
 	{ "test", "welch|mwu", "test behind the marks and the gate: Welch's t-test (default) or Mann-Whitney U" },
 	{ "no-plots", NULL, "do not run gnuplot (no figures)" },
@@ -181,37 +190,44 @@ static void report_usage(FILE *out)
 		"\"label\" of the results in the results directory.  Results are\n"
 		"grouped by (scenario, arch); the iterations of one argument are\n"
 		"pooled; only iterations with status ok are used.  Every metric is one\n"
-		"value per iteration:\n"
-		"  ROLE.HIST.p50, .p99, .p99.9, .max  latency, us (lower is better)\n"
-		"  ROLE.COUNTER_per_s                 per second (higher is better):\n"
-		"      fault.touches, fault.major_faults, fault.minor_faults,\n"
-		"      writer.ops, observer.reads, ps.reads\n"
-		"  vmstat.pgmajfault_per_ktouch       major faults per 1000 touches\n"
-		"  vmstat.refault_file_per_kmajflt    file refaults per 1000 major\n"
-		"                                     faults\n"
-		"  slowfs.read_amplification          bytes served per distinct byte\n"
-		"(the last three: lower is better).  Metrics a result lacks are left\n"
-		"out.\n\n"
+		"value per iteration, from the catalogue (--list-metrics): role\n"
+		"latencies ROLE.HIST.p50/.p99/.p99.9/.max in us, role rates\n"
+		"ROLE.COUNTER_per_s, mmap_lock and per-VMA lock metrics, vmstat, slowfs\n"
+		"and PSI ratios.  Metrics a result lacks are left out.\n\n"
+		"The table: the scenario's headline metrics (its report.headline)\n"
+		"first, each tested on its own, with the minimum detectable effect\n"
+		"(mde: the change the test would find 80%% of the time at this noise\n"
+		"and iteration count); then the other metrics that changed\n"
+		"significantly after a Benjamini-Hochberg false-discovery-rate\n"
+		"correction (q < alpha); --all prints every metric.  Results whose\n"
+		"settings differ (other than label and iterations) are refused, within\n"
+		"and between sets, unless --allow-config-diff.\n\n"
 		"Marks: '*' significant at alpha (two-sided Welch's t-test over\n"
 		"iterations, or Mann-Whitney U with --test mwu), '~' not significant,\n"
 		"'?' n/a: too few iterations (Welch needs >=%d per side, Mann-Whitney\n"
 		">=%d).\n\n"
 		"Writes into the output directory, each file through a temporary and a\n"
 		"rename, and nothing at all on bad input:\n"
-		"  compare.txt   the table (<= 72 columns), also printed on stdout\n"
+		"  compare.txt          the table (<= 72 columns)\n"
+		"  compare-mmtests.txt  mmtests compare-kernels layout\n"
+		"  compare-lkp.txt      the LKP robot's %%stddev %%change layout\n"
 		"  compare.json  per metric: values per iteration, mean, stddev,\n"
-		"                change, p-values of both tests, direction, verdict\n"
+		"                change, interval, p and q, mde, direction, verdict,\n"
+		"                each side's config hash\n"
 		"  junit.xml     one testcase per metric, a failure where the gate\n"
 		"                trips\n"
 		"  SCENARIO.ARCH.*.png, .svg  gnuplot figures (latency percentiles\n"
-		"                per role, counters, time series), with their .dat\n"
-		"                and .gp files\n\n"
+		"                per role, counters, lock decades, time series), with\n"
+		"                their .dat and .gp files\n\n"
 		"Gate: --fail-on METRIC:PCT%% exits 1 when METRIC changed in its bad\n"
-		"direction by more than PCT percent and the change is significant.\n\n"
+		"direction by more than PCT percent and the change is significant,\n"
+		"and 4 (inconclusive) when the (1 - alpha) interval of the change\n"
+		"still holds a regression past PCT.\n\n"
 		"Exit status: 0 ok, 1 the gate tripped (or writing the report failed),\n"
 		"2 bad input (unreadable or invalid result, other schema version, no\n"
-		"common (scenario, arch), unknown metric in --fail-on, bad option),\n"
-		"3 gnuplot missing (install gnuplot-nox, or pass --no-plots).\n\n"
+		"common (scenario, arch), settings differ, unknown metric in\n"
+		"--fail-on, bad option), 3 gnuplot missing (install gnuplot-nox, or\n"
+		"pass --no-plots), 4 the gate is inconclusive.\n\n"
 		"Options:\n",
 		RESULTS_SCHEMA, STATS_WELCH_MIN_N, STATS_MWU_MIN_N);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(report_options); i++) {
@@ -223,6 +239,47 @@ static void report_usage(FILE *out)
 		free(full);
 		free(line);
 	}
+}
+
+static void report_list_metric(void *ctx, const struct metric *m, double v)
+{
+	(void)ctx;
+	(void)v;
+	printf("%-34s %-7s %-8s %-22s %s\n", m->name, metric_kind_names[m->kind], metric_better_names[m->better],
+	       m->unit, m->help ? m->help : "");
+}
+
+/* --list-metrics: the catalogue (lib/metrics.h). */
+static void report_list_metrics(void)
+{
+	printf("%-34s %-7s %-8s %-22s %s\n", "metric", "kind", "better", "unit", "what");
+	metrics_each(report_list_metric, NULL);
+}
+
+/* The command line, quoted where needed, for the table's header. */
+static char *report_command(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = i ? argv[i] : "fl-report";
+		bool plain = a[0] && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+					       "-_./:%=,+@") == strlen(a);
+
+		fprintf(f, i ? " " : "");
+		if (plain)
+			fputs(a, f);
+		else {
+			fputc('\'', f);
+			for (const char *p = a; *p; p++)
+				fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, f);
+			fputc('\'', f);
+		}
+	}
+	fclose(f);
+	return buf;
 }
 
 /* Options into c; 0 to go on, 1 after --help, -1 on a bad option or too few
@@ -273,6 +330,32 @@ static int report_parse(struct report_ctx *c, int argc, char **argv)
 			c->gnuplot = optarg;
 		} else if (!strcmp(name, "quiet")) {
 			c->quiet = true;
+		} else if (!strcmp(name, "all")) {
+			c->all = true;
+		} else if (!strcmp(name, "allow-config-diff")) {
+			c->allow_config_diff = true;
+		} else if (!strcmp(name, "list-metrics")) {
+			report_list_metrics();
+			return 1;
+		} else if (!strcmp(name, "format")) {
+			if (!strcmp(optarg, "text"))
+				c->format = REPORT_FORMAT_TEXT;
+			else if (!strcmp(optarg, "mmtests"))
+				c->format = REPORT_FORMAT_MMTESTS;
+			else if (!strcmp(optarg, "lkp"))
+				c->format = REPORT_FORMAT_LKP;
+			else {
+				util_err("--format '%s': expected text, mmtests or lkp", optarg);
+				return -1;
+			}
+		} else if (!strcmp(name, "mde")) {
+			c->mde_target = strtod(optarg, &end);
+			if (*end == '%')
+				end++;
+			if (*end || end == optarg || !(c->mde_target > 0 && c->mde_target < 1000)) {
+				util_err("--mde '%s': expected a percentage above 0, e.g. 5%%", optarg);
+				return -1;
+			}
 		} else {
 			fprintf(stderr, "Try 'fl-report --help'.\n");
 			return -1;
@@ -296,7 +379,7 @@ static int report_prepare(struct report_ctx *c, size_t nargs, char **args)
 	c->sets = report_xrealloc(NULL, c->nsets * sizeof(*c->sets));
 	memset(c->sets, 0, c->nsets * sizeof(*c->sets));
 	for (size_t s = 0; s < c->nsets; s++)
-		if (load_set(&c->sets[s], args[s], s ? "CAND" : "BASE", c->results_dir) < 0)
+		if (load_set(&c->sets[s], args[s], s ? "CAND" : "BASE", c->results_dir, c->allow_config_diff) < 0)
 			return FL_EXIT_USAGE;
 	load_name_sets(c);
 	ret = compare_all(c);
@@ -350,8 +433,8 @@ static void report_tripped(const struct report_ctx *c)
  * the gate tripped or writing failed. */
 static int report_outputs(struct report_ctx *c)
 {
-	char *text = NULL, *json_text = NULL, *junit = NULL;
-	size_t text_len = 0, junit_len = 0;
+	char *text = NULL, *json_text = NULL, *junit = NULL, *mmt = NULL, *lkp = NULL;
+	size_t text_len = 0, junit_len = 0, mmt_len = 0, lkp_len = 0;
 	json_t *doc = NULL;
 	int ret = FL_EXIT_FAIL;
 	FILE *f;
@@ -365,6 +448,12 @@ static int report_outputs(struct report_ctx *c)
 	f = open_memstream(&text, &text_len);
 	text_table(c, f);
 	fclose(f);
+	f = open_memstream(&mmt, &mmt_len);
+	text_mmtests(c, f);
+	fclose(f);
+	f = open_memstream(&lkp, &lkp_len);
+	text_lkp(c, f);
+	fclose(f);
 	doc = export_json(c);
 	json_text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
 	f = open_memstream(&junit, &junit_len);
@@ -376,10 +465,17 @@ static int report_outputs(struct report_ctx *c)
 	}
 	if (report_write(c->out_dir, "compare.txt", text, text_len) < 0 ||
 	    report_write(c->out_dir, "compare.json", json_text, strlen(json_text)) < 0 ||
-	    report_write(c->out_dir, "junit.xml", junit, junit_len) < 0)
+	    report_write(c->out_dir, "junit.xml", junit, junit_len) < 0 ||
+	    report_write(c->out_dir, "compare-mmtests.txt", mmt, mmt_len) < 0 ||
+	    report_write(c->out_dir, "compare-lkp.txt", lkp, lkp_len) < 0)
 		goto exit;
 	if (!c->quiet) {
-		fwrite(text, 1, text_len, stdout);
+		if (c->format == REPORT_FORMAT_MMTESTS)
+			fwrite(mmt, 1, mmt_len, stdout);
+		else if (c->format == REPORT_FORMAT_LKP)
+			fwrite(lkp, 1, lkp_len, stdout);
+		else
+			fwrite(text, 1, text_len, stdout);
 		fflush(stdout);
 	}
 	if (c->plots && figures_write(c) < 0)
@@ -389,8 +485,17 @@ static int report_outputs(struct report_ctx *c)
 		report_tripped(c);
 		goto exit;
 	}
+	if (c->inconclusive) {
+		util_err("gate: inconclusive on %zu metric%s: the data can neither show nor rule out a regression past "
+			 "the threshold (the table says how many iterations would settle it)",
+			 c->inconclusive, c->inconclusive == 1 ? "" : "s");
+		ret = REPORT_EXIT_INCONCLUSIVE;
+		goto exit;
+	}
 	ret = FL_EXIT_OK;
 exit:
+	free(mmt);
+	free(lkp);
 	free(text);
 	free(json_text);
 	free(junit);
@@ -403,8 +508,11 @@ static void report_free(struct report_ctx *c)
 	for (size_t s = 0; s < c->nsets; s++)
 		load_free(&c->sets[s]);
 	free(c->sets);
-	for (size_t k = 0; k < c->ncmps; k++)
+	for (size_t k = 0; k < c->ncmps; k++) {
 		free(c->cmps[k].rows);
+		report_strs_free(&c->cmps[k].config_diff);
+	}
+	free(c->command);
 	free(c->cmps);
 	for (size_t j = 0; j < c->nrules; j++)
 		free(c->rules[j].metric);
@@ -417,6 +525,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	util_progname = "fl-report";
+	c.command = report_command(argc, argv);
 	switch (report_parse(&c, argc, argv)) {
 	case 0:
 		break;

@@ -19,9 +19,14 @@
 #include <stdio.h>
 #include <jansson.h>
 
+#include "lib/metrics.h"
 #include "report/stats.h"
 
-enum report_kind { REPORT_LATENCY, REPORT_RATE, REPORT_RATIO, REPORT_NKINDS };
+/* Output formats of the table (--format). */
+enum report_format { REPORT_FORMAT_TEXT, REPORT_FORMAT_MMTESTS, REPORT_FORMAT_LKP };
+
+/* Exit status of a gate that cannot tell (docs/report.md). */
+#define REPORT_EXIT_INCONCLUSIVE 4
 
 struct report_strs { /* a set of distinct strings, in insertion order */
 	char **v;
@@ -30,13 +35,9 @@ struct report_strs { /* a set of distinct strings, in insertion order */
 
 struct report_metric {
 	char *name;
-	enum report_kind kind;
-	bool lower_better;
-	const char *unit;
-	/* sort key */
-	int role_rank;
-	char *role, *sub;
-	int order;
+	struct metric def;   /* the catalogue's entry: kind, section, better, unit, order */
+	bool lower_better;   /* def.better == METRIC_BETTER_LOWER */
+	char *role, *sub;    /* role latencies: ROLE and HIST of ROLE.HIST.STAT; else "" */
 	double *v;
 	size_t n, cap;
 };
@@ -46,6 +47,9 @@ struct report_group { /* one (scenario, arch) of one set */
 	const json_t **iters; /* ok iterations, borrowed from the set's docs */
 	size_t niters, cap, not_ok;
 	struct report_strs kernels, isolations, files, run_ids;
+	struct report_strs headline; /* config.report.headline of its results */
+	const json_t *config;        /* resolved config of its first result (borrowed) */
+	char config_hash[17];        /* of the config less label, iterations, report */
 	struct report_metric *metrics;
 	size_t nmetrics;
 };
@@ -72,10 +76,17 @@ struct report_row {
 	double change;
 	struct stats_test welch, mwu;
 	const struct stats_test *decide;
+	bool headline;    /* tested as declared; the rest through q */
+	double q;         /* Benjamini-Hochberg q-value of the non-headline rows; NAN for headline */
+	double mde_pct;   /* change detectable at 80% power, % of the baseline mean */
+	size_t n_needed;  /* iterations per side to detect --mde P% (0: more than 1000, or not asked) */
+	double ci_lo_pct, ci_hi_pct; /* (1 - alpha) interval of the change, % of the baseline mean */
 	char mark; /* '*' significant, '~' not, '?' too few */
 	const char *verdict;
 	double threshold; /* gate; NAN: not gated */
 	bool tripped, unjudged;
+	const char *gate;  /* "ok", "regression", "inconclusive"; NULL: not gated */
+	size_t gate_n;     /* inconclusive: iterations per side to detect a threshold-sized change */
 };
 
 struct report_cmp {
@@ -83,6 +94,7 @@ struct report_cmp {
 	struct report_group *gb, *gc;
 	struct report_row *rows;
 	size_t nrows;
+	struct report_strs config_diff; /* "key: base -> cand" (only with --allow-config-diff) */
 };
 
 struct report_rule {
@@ -94,7 +106,10 @@ struct report_rule {
 
 struct report_ctx {
 	double alpha;
-	bool use_mwu, plots, quiet;
+	bool use_mwu, plots, quiet, all, allow_config_diff;
+	enum report_format format;
+	double mde_target;  /* --mde P: iterations needed for a P% change; 0 = not asked */
+	char *command;      /* the command line, for the table's header */
 	const char *out_dir, *results_dir, *gnuplot;
 	char out_buf[4096];
 	struct report_set *sets;
@@ -103,7 +118,7 @@ struct report_ctx {
 	size_t ncmps;
 	struct report_rule *rules;
 	size_t nrules;
-	size_t tripped;
+	size_t tripped, inconclusive;
 };
 
 /* report.c: shared helpers */
@@ -121,9 +136,13 @@ int report_write(const char *dir, const char *name, const char *data, size_t len
 /* One argument into set: load its files, group their ok iterations by
  * (scenario, arch) with their metrics, name the set.  role ("BASE" or
  * "CAND") names the argument in errors.  0, or -1 after an error message. */
-int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir);
+int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir,
+	     bool allow_config_diff);
 /* Make the display names of c's sets distinct. */
 void load_name_sets(struct report_ctx *c);
+/* The keys whose values differ between two resolved configs (label,
+ * iterations and report left out), as "key: A -> B" into out. */
+void load_config_diff(const json_t *a, const json_t *b, struct report_strs *out);
 /* The group (scenario, arch) of set; NULL if absent and !create. */
 struct report_group *load_group_get(struct report_set *set, const char *scenario, const char *arch, bool create);
 void load_free(struct report_set *set);
@@ -145,6 +164,11 @@ int compare_gate(struct report_ctx *c);
 int compare_test_need(const struct report_ctx *c);
 
 /* text.c */
+/* The table in --format mmtests or lkp (compare-mmtests.txt, compare-lkp.txt). */
+void text_mmtests(const struct report_ctx *c, FILE *f);
+void text_lkp(const struct report_ctx *c, FILE *f);
+/* The header lines every format shares: command, files and kernels. */
+void text_header(const struct report_ctx *c, const struct report_cmp *cmp, FILE *f, const char *prefix);
 /* Word-wrap text at the table's width, continuation lines indented. */
 void text_wrap(FILE *f, size_t indent, const char *text);
 void text_fmt_num(char *buf, size_t len, double v);     /* <= 8 columns */

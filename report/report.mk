@@ -13,8 +13,10 @@ REPORT_LIBOBJ := $(BUILD)/obj/lib/hist.o $(BUILD)/obj/lib/results.o $(BUILD)/obj
 # the pattern rule knows lib/*.h etc., not the report's own header
 $(REPORT_OBJ): $(wildcard report/*.h)
 
-$(BUILD)/fl-report: $(REPORT_OBJ) $(REPORT_LIBOBJ)
-	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lm
+# the metric catalogue (lib/metrics.c) reads the role table, so fl-report
+# links the core objects (every role) as the unit tests do
+$(BUILD)/fl-report: $(REPORT_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # tests/test_stats.c includes report/stats.c.  This explicit rule wins over
 # the generic $(BUILD)/test_% rule, adds the dependencies on report/ and
