@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,53 @@ static int results_need(const json_t *obj, const char *key, json_type type, cons
 	return 0;
 }
 
+double results_overrun_limit_s(double duration_s)
+{
+	return duration_s * 0.1 > 1.0 ? duration_s * 0.1 : 1.0;
+}
+
+/* An iteration's phase timing (results written before these keys existed
+ * have none of them): duration_s, measured_s and overrun_s are numbers
+ * >= 0, overrun_s = max(0, measured_s - duration_s), and an overrun past
+ * results_overrun_limit_s is never `ok`, in the iteration or the run. */
+static int results_check_phase(const json_t *doc, const json_t *it, const char *path, const char *where, char *err,
+			       size_t errlen)
+{
+	static const char *const keys[] = { "duration_s", "measured_s", "overrun_s" };
+	const json_t *over = json_object_get(it, "overrun_s"), *sampling = json_object_get(it, "sampling");
+	double v[3];
+
+	if (sampling && (results_need(sampling, "samples", JSON_INTEGER, path, where, err, errlen) ||
+			 results_need(sampling, "skipped", JSON_INTEGER, path, where, err, errlen) ||
+			 results_need(sampling, "longest_sample_s", JSON_REAL, path, where, err, errlen)))
+		return -1;
+	if (!over)
+		return 0;
+	for (size_t k = 0; k < 3; k++) {
+		const json_t *j = json_object_get(it, keys[k]);
+
+		if (!json_is_number(j) || json_number_value(j) < 0) {
+			snprintf(err, errlen, "%s: %s.%s missing, not a number or negative (with overrun_s)", path, where,
+				 keys[k]);
+			return -1;
+		}
+		v[k] = json_number_value(j);
+	}
+	if (fabs(v[2] - (v[1] > v[0] ? v[1] - v[0] : 0)) > 1e-6) {
+		snprintf(err, errlen, "%s: %s.overrun_s is %g, but measured_s %g - duration_s %g says otherwise", path,
+			 where, v[2], v[1], v[0]);
+		return -1;
+	}
+	if (v[2] > results_overrun_limit_s(v[0]) &&
+	    (!strcmp(json_string_value(json_object_get(it, "status")) ?: "ok", "ok") ||
+	     !strcmp(json_string_value(json_object_get(doc, "status")), "ok"))) {
+		snprintf(err, errlen, "%s: %s.overrun_s is %g s (more than the %g s allowed) but the status is ok", path,
+			 where, v[2], results_overrun_limit_s(v[0]));
+		return -1;
+	}
+	return 0;
+}
+
 int results_validate(const json_t *doc, const char *path, char *err, size_t errlen)
 {
 	const json_t *iters, *it, *schema = json_object_get(doc, "schema");
@@ -99,7 +147,8 @@ int results_validate(const json_t *doc, const char *path, char *err, size_t errl
 		char where[64];
 
 		snprintf(where, sizeof(where), "iterations[%zu]", i);
-		if (results_need(it, "roles", JSON_OBJECT, path, where, err, errlen))
+		if (results_need(it, "roles", JSON_OBJECT, path, where, err, errlen) ||
+		    results_check_phase(doc, it, path, where, err, errlen))
 			return -1;
 		json_object_foreach((json_t *)roles, rname, role) {
 			const json_t *hists = json_object_get(role, "histograms"), *h;

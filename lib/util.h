@@ -30,7 +30,10 @@ static inline uint64_t util_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Sleep until the absolute CLOCK_MONOTONIC time deadline_ns (EINTR ends it early). */
+/* Sleep until the absolute CLOCK_MONOTONIC time deadline_ns (EINTR ends it
+ * early).  A deadline already past returns at once: being absolute, it has
+ * no `deadline - now` to underflow into a sleep of minutes when the caller
+ * is late (issue 15), so prefer it to usleep(deadline - now). */
 void util_sleep_until(uint64_t deadline_ns);
 
 /* Read a whole (small) file into a NUL-terminated malloc'd buffer; NULL and

@@ -94,6 +94,65 @@ done
 [ -n "$cg_root" ] && find "$cg_root" -maxdepth 1 -name 'faultline-*' | grep -q . && why="$why cgroups left;"
 [ -z "$why" ] && pass timeout_watchdog || fail timeout_watchdog "$why"
 
+# 2c. a stalling sample (FAULTLINE_TEST_SAMPLE_STALL_MS, test-only: every sample of the
+# measured phase takes 2.5 s, like a read of the slowfs stats file behind queued FUSE
+# requests) neither makes the runner sleep for minutes nor stretches the phase: a 3 s phase
+# ends on time, the stall shows in sampling, the status stays ok (issue 15)
+mkdir -p "$tmp/r2c"
+t0=$(date +%s.%N)
+FAULTLINE_TEST_SAMPLE_STALL_MS=2500 timeout --signal=INT 120 "$FL" run bench/scenarios/smoke.json --duration 3 \
+	--warmup 0 --iterations 1 --out "$tmp/r2c" "${SHORT[@]}" >"$tmp/r2c.out" 2>&1; rc=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+f=$(ls "$tmp"/r2c/*.json 2>/dev/null | head -1)
+why=""
+[ "$rc" -eq 0 ] || why="$why exit status $rc ($(tail -2 "$tmp/r2c.out" | tr '\n' ' '));"
+awk -v t="$took" 'BEGIN { exit !(t < 30) }' || why="$why the run took $took s;"
+if [ -z "$f" ]; then why="$why no result;"
+else
+	read -r st m o sk lg <<<"$(jq -r '[.status, .iterations[0].measured_s, .iterations[0].overrun_s,
+		.iterations[0].sampling.skipped, .iterations[0].sampling.longest_sample_s] | @tsv' "$f")"
+	[ "$st" = ok ] || why="$why status $st;"
+	awk -v m="$m" 'BEGIN { exit !(m >= 2.9 && m < 3.3) }' || why="$why measured_s $m of 3;"
+	awk -v o="$o" 'BEGIN { exit !(o < 0.3) }' || why="$why overrun_s $o;"
+	awk -v l="$lg" 'BEGIN { exit !(l >= 2.4) }' || why="$why longest_sample_s $lg (the stall did not happen);"
+	[ "$sk" -ge 1 ] 2>/dev/null || why="$why skipped $sk (a tick during the stall should be);"
+	"$FL" validate "$f" >/dev/null 2>&1 || why="$why invalid result;"
+fi
+[ -z "$why" ] && pass stalled_sample_keeps_time || fail stalled_sample_keeps_time "$why"
+
+# 2d. a runner that cannot stop the phase on time (SIGSTOPped across the end of a 2 s phase
+# for 4 s; the workloads keep running): the overrun is recorded, the status is error, exit 1;
+# and a result claiming ok with such an overrun does not validate
+mkdir -p "$tmp/r2d"
+"$FL" run bench/scenarios/smoke.json --duration 2 --warmup 0 --iterations 1 --out "$tmp/r2d" "${SHORT[@]}" \
+	>"$tmp/r2d.out" 2>&1 &
+bg=$!
+for _ in $(seq 200); do # the observer is the last process started before the phase begins
+	[ "$(pgrep -c -P "$bg")" -ge 2 ] && break
+	sleep 0.05
+done
+sleep 1
+kill -STOP "$bg"; sleep 4; kill -CONT "$bg"
+wait "$bg"; rc=$?; bg=""
+f=$(ls "$tmp"/r2d/*.json 2>/dev/null | head -1)
+why=""
+[ "$rc" -eq 1 ] || why="$why exit status $rc (expected 1);"
+if [ -z "$f" ]; then why="$why no result;"
+else
+	read -r st ist o d <<<"$(jq -r '[.status, .iterations[0].status, .iterations[0].overrun_s,
+		.iterations[0].duration_s] | @tsv' "$f")"
+	[ "$st" = error ] && [ "$ist" = error ] || why="$why status $st / iteration $ist;"
+	jq -r .status_reason "$f" | grep -q "overrun: the measured phase ran" || why="$why reason: $(jq -r .status_reason "$f");"
+	awk -v o="$o" 'BEGIN { exit !(o > 1.5) }' || why="$why overrun_s $o;"
+	[ "$d" = 2 ] || [ "$d" = 2.0 ] || why="$why duration_s $d;"
+	"$FL" validate "$f" >/dev/null 2>&1 || why="$why the result does not validate;"
+	jq '.status = "ok" | .iterations[0].status = "ok"' "$f" >"$tmp/r2d-forged.json"
+	"$FL" validate "$tmp/r2d-forged.json" >/dev/null 2>"$tmp/r2d-v.err" &&
+		why="$why a forged ok with overrun_s $o validates;"
+	grep -q "overrun_s" "$tmp/r2d-v.err" || why="$why validate said: $(cat "$tmp/r2d-v.err");"
+fi
+[ -z "$why" ] && pass overrun_is_an_error || fail overrun_is_an_error "$why"
+
 # 3. a bad scenario exits 2 and creates nothing
 printf '{\n  "name": "bad",\n  "victim": { "fault_threads": -3 },\n  "storage": { "path": "%s" }\n}\n' \
 	"$tmp/never" >"$tmp/bad.json"
