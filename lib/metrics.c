@@ -425,24 +425,9 @@ static void metrics_find_fn(void *ctx, const struct metric *m, double v)
 bool metrics_find(const char *name, struct metric *out)
 {
 	struct metrics_search s = { .name = name, .out = out };
-	const char *stat = strrchr(name, '.');
 
 	metrics_each(metrics_find_fn, &s);
-	if (s.found || !stat || strchr(name, '.') == stat)
-		return s.found;
-	/* ROLE.HIST.STAT of a histogram no role declares */
-	for (size_t k = 0; k < FL_ARRAY_SIZE(metrics_lat_stats); k++)
-		if (!strcmp(stat + 1, metrics_lat_stats[k].suffix) && strncmp(name, "mmap_lock.", 10) != 0) {
-			if (out) {
-				char role[96];
-
-				snprintf(role, sizeof(role), "%.*s", (int)(strchr(name, '.') - name), name);
-				metrics_latency(out, role, "", 0, k);
-				snprintf(out->name, sizeof(out->name), "%s", name);
-			}
-			return true;
-		}
-	return false;
+	return s.found;
 }
 
 /* Levenshtein distance, for short names. */
@@ -493,4 +478,26 @@ const char *metrics_suggest(const char *name, char *buf, size_t len)
 		return NULL;
 	snprintf(buf, len, "%s", s.best);
 	return buf;
+}
+
+int metrics_check_headline(const char *joined, const char *file, char *err, size_t errlen)
+{
+	char *copy = joined ? strdup(joined) : NULL, *save = NULL, *tok;
+	int ret = 0;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+		char near[96];
+
+		if (metrics_find(tok, NULL))
+			continue;
+		if (metrics_suggest(tok, near, sizeof(near)))
+			snprintf(err, errlen, "%s: report.headline: unknown metric '%s' (did you mean '%s'?)", file, tok, near);
+		else
+			snprintf(err, errlen, "%s: report.headline: unknown metric '%s' (fl-report --list-metrics lists them)",
+				 file, tok);
+		ret = -1;
+		break;
+	}
+	free(copy);
+	return ret;
 }

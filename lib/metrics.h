@@ -58,12 +58,15 @@ int metrics_eval(const json_t *iteration, metrics_fn fn, void *ctx, char *err, s
  * catalogue order; for listing and for checking names. */
 void metrics_each(metrics_fn fn, void *ctx);
 
-/* The catalogue entry of name, or false.  Latency metrics of histograms
- * that no role declares (results from other versions) are found too when
- * they have the ROLE.HIST.STAT form. */
+/* The catalogue entry of name, or false. */
 bool metrics_find(const char *name, struct metric *out);
 
 /* The catalogue name closest to name (edit distance), for "did you mean". */
 const char *metrics_suggest(const char *name, char *buf, size_t len);
+
+/* Check a scenario's report.headline (names joined by ','; NULL or empty
+ * is fine) against the catalogue: 0, or -1 with err "FILE: report.headline:
+ * unknown metric 'X' (did you mean 'Y'?)". */
+int metrics_check_headline(const char *joined, const char *file, char *err, size_t errlen);
 
 #endif

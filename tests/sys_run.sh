@@ -49,6 +49,12 @@ if "$FL" run bench/scenarios/smoke.json --duration 5 --out "$tmp/r1" "${SHORT[@]
 		[ "$wr" -gt 0 ] 2>/dev/null || why="$why writer mmap count=$wr;"
 		[ "$ob" -gt 0 ] 2>/dev/null || why="$why observer cmdline count=$ob;"
 		[ "$p99" != null ] || why="$why no minor p99;"
+		# the closing lines: the kernel release, the scenario's headline from
+		# the catalogue, rates per second (not raw counts)
+		grep -q "^faultline: smoke on $(uname -r) (" "$tmp/r1.out" || why="$why summary lacks the kernel;"
+		grep -q '^  headline (mean of 1 iteration):' "$tmp/r1.out" || why="$why no headline block;"
+		grep -Eq '^    fault.touches_per_s +[0-9.]+ /s$' "$tmp/r1.out" || why="$why no headline rate;"
+		grep -q 'writer.ops_per_s [0-9.]*/s' "$tmp/r1.out" || why="$why no writer rate;"
 		[ -z "$why" ] && pass smoke_5s || fail smoke_5s "$why"
 	fi
 else
@@ -172,6 +178,9 @@ grep -q "bad.json:3: victim.fault_threads: out of range" "$tmp/r3.out" || why="$
 "$FL" run bench/scenarios/smoke.json --set victim.nope=1 --out "$tmp/r3" >"$tmp/r4.out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "victim.nope: unknown key" "$tmp/r4.out" && pass bad_set_exits_2 ||
 	fail bad_set_exits_2 "status $rc: $(cat "$tmp/r4.out")"
+"$FL" run bench/scenarios/smoke.json --set 'report.headline=["fault.majr.p99"]' --out "$tmp/r3" >"$tmp/r6.out" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "report.headline: unknown metric 'fault.majr.p99' (did you mean 'fault.major.p99'?)" "$tmp/r6.out" &&
+	pass headline_typo_exits_2 || fail headline_typo_exits_2 "status $rc: $(cat "$tmp/r6.out")"
 "$FL" run bench/scenarios/smoke.json --out "$tmp/missing-dir" >"$tmp/r5.out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "missing-dir" "$tmp/r5.out" && pass bad_out_dir_exits_2 ||
 	fail bad_out_dir_exits_2 "status $rc: $(cat "$tmp/r5.out")"

@@ -8,10 +8,12 @@
 #include "lib/arena.h"
 #include "lib/hist.h"
 #include "lib/results.h"
+#include "lib/metrics.h"
 #include "lib/sysinfo.h"
 #include "lib/util.h"
 #include "workloads/role.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,38 +282,91 @@ json_t *collect_document(struct run *r, json_t *iterations)
 	return doc;
 }
 
-static void collect_print_counters(struct run *r)
-{
-	static const char *const keys[] = { "fault.touches", "fault.major_faults", "fault.minor_faults",
-					    "writer.ops", "observer.reads", "ps.scans" };
-	json_t *vm = json_object_get(r->summary_probes, "vmstat");
+/* Means over the result's ok iterations of every catalogue metric. */
+struct collect_means {
+	struct metric m[256];
+	double sum[256];
+	size_t n[256], count;
+};
 
-	printf("  counters:");
-	for (size_t i = 0; i < FL_ARRAY_SIZE(keys); i++)
-		printf(" %s=%lld", keys[i], (long long)json_integer_value(json_object_get(r->summary_counters, keys[i])));
-	printf("\n  vmstat deltas: pgfault=%lld pgmajfault=%lld workingset_refault_file=%lld\n",
-	       (long long)json_integer_value(json_object_get(vm, "pgfault")),
-	       (long long)json_integer_value(json_object_get(vm, "pgmajfault")),
-	       (long long)json_integer_value(json_object_get(vm, "workingset_refault_file")));
-	printf("  isolation: %s (%s)\n", r->cg.isolation, r->cg.reason);
-	if (r->pressure)
-		printf("  memory pressure: %s\n", json_string_value(json_object_get(r->pressure, "mode")));
-	if (r->cfg.victim.memory == MEMORY_ANON && r->swap)
-		printf("  swap: %s (%lld bytes); pswpin=%lld pswpout=%lld\n",
-		       json_string_value(json_object_get(r->swap, "status")),
-		       (long long)json_integer_value(json_object_get(r->swap, "total_bytes")),
-		       (long long)json_integer_value(json_object_get(vm, "pswpin")),
-		       (long long)json_integer_value(json_object_get(vm, "pswpout")));
-	if (r->cfg.victim.odirect.threads > 0)
-		printf("  odirect: reads=%lld errors=%lld buffer_major_faults=%lld\n",
-		       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.reads")),
-		       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.errors")),
-		       (long long)json_integer_value(json_object_get(r->summary_counters, "odirect.buffer_major_faults")));
+static void collect_mean_add(void *ctx, const struct metric *m, double v)
+{
+	struct collect_means *s = ctx;
+	size_t i;
+
+	for (i = 0; i < s->count; i++)
+		if (!strcmp(s->m[i].name, m->name))
+			break;
+	if (i == s->count) {
+		if (s->count == FL_ARRAY_SIZE(s->m))
+			return;
+		s->m[s->count++] = *m;
+	}
+	s->sum[i] += v;
+	s->n[i]++;
 }
 
-void collect_print_summary(struct run *r, const char *result_path)
+static double collect_mean(const struct collect_means *s, const char *name, const struct metric **m)
 {
-	printf("faultline: %s on %s, label %s: status %s%s%s\n", r->cfg.name, r->label, r->label, r->status,
+	for (size_t i = 0; i < s->count; i++)
+		if (!strcmp(s->m[i].name, name)) {
+			if (m)
+				*m = &s->m[i];
+			return s->sum[i] / (double)s->n[i];
+		}
+	return NAN;
+}
+
+/* A value in at most 10 columns without an exponent below 1e10. */
+static const char *collect_fmt(char *buf, size_t len, double v)
+{
+	double a = fabs(v);
+
+	snprintf(buf, len, a >= 1e10 ? "%.3g" : a >= 100 || a == 0 ? "%.0f" : a >= 1 ? "%.2f" : "%.4f", v);
+	return buf;
+}
+
+/* "name value unit" pairs of one section, wrapped at 72 columns. */
+static void collect_print_section(const struct collect_means *s, enum metric_section sec, const char *title,
+				  bool nonzero_only)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < s->count; i++) {
+		double v = s->sum[i] / (double)s->n[i];
+		char item[160], num[32];
+		int len;
+
+		if (s->m[i].section != sec || (nonzero_only && v == 0))
+			continue;
+		len = snprintf(item, sizeof(item), "%s %s%s%s", s->m[i].name, collect_fmt(num, sizeof(num), v),
+			       strcmp(s->m[i].unit, "/s") && strcmp(s->m[i].unit, "%") ? " " : "", s->m[i].unit);
+		if (col == 0)
+			col = (size_t)printf("  %s:", title);
+		else if (col + 2 + (size_t)len > 72)
+			col = (size_t)printf(",\n   ") - 1;
+		else
+			col += (size_t)printf(",");
+		col += (size_t)printf(" %s", item);
+	}
+	if (col)
+		printf("\n");
+}
+
+/* The closing lines: the scenario and the kernel it ran on, the latency
+ * table, the headline metrics and the other catalogue metrics as means
+ * over the iterations (rates per second, ratios with their units), then
+ * isolation, pressure and swap. */
+void collect_print_summary(struct run *r, const json_t *doc, const char *result_path)
+{
+	const json_t *env = json_object_get(doc, "environment"), *it;
+	struct collect_means *s = calloc(1, sizeof(*s));
+	char err[256];
+	size_t i, ok = 0;
+
+	printf("faultline: %s on %s (%s), label %s: status %s%s%s\n", r->cfg.name,
+	       json_string_value(json_object_get(env, "kernel_release")) ?: "unknown kernel",
+	       json_string_value(json_object_get(env, "arch")) ?: "?", r->label, r->status,
 	       *r->status_reason ? ": " : "", r->status_reason);
 	printf("  %-22s %10s %10s %10s %10s %10s\n", "latency (us)", "count", "p50", "p99", "p99.9", "max");
 	for (unsigned ri = 0; ri < role_count; ri++)
@@ -326,7 +381,39 @@ void collect_print_summary(struct run *r, const char *result_path)
 			       hist_sum_percentile(h, 50) / 1e3, hist_sum_percentile(h, 99) / 1e3,
 			       hist_sum_percentile(h, 99.9) / 1e3, (double)h->max_ns / 1e3);
 		}
-	collect_print_counters(r);
+	json_array_foreach(json_object_get(doc, "iterations"), i, it)
+		if (s && !strcmp(json_string_value(json_object_get(it, "status")) ?: "", "ok") &&
+		    metrics_eval(it, collect_mean_add, s, err, sizeof(err)) == 0)
+			ok++;
+	if (s && ok && r->cfg.report.headline && *r->cfg.report.headline) {
+		char *names = strdup(r->cfg.report.headline), *save = NULL, *tok;
+
+		printf("  headline (mean of %zu iteration%s):\n", ok, ok == 1 ? "" : "s");
+		for (tok = names ? strtok_r(names, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+			const struct metric *m = NULL;
+			double v = collect_mean(s, tok, &m);
+			char num[32];
+
+			if (m)
+				printf("    %-34s %12s %s\n", tok, collect_fmt(num, sizeof(num), v), m->unit);
+			else
+				printf("    %-34s %12s (not measured here)\n", tok, "-");
+		}
+		free(names);
+	}
+	if (s && ok) {
+		collect_print_section(s, METRIC_SECTION_RATE, "per second", true);
+		collect_print_section(s, METRIC_SECTION_LOCK, "lock", false);
+		collect_print_section(s, METRIC_SECTION_MEMORY, "memory", false);
+		collect_print_section(s, METRIC_SECTION_PRESSURE, "pressure (% of time)", false);
+	}
+	free(s);
+	printf("  isolation: %s (%s)\n", r->cg.isolation, r->cg.reason);
+	if (r->pressure)
+		printf("  memory pressure: %s\n", json_string_value(json_object_get(r->pressure, "mode")));
+	if (r->cfg.victim.memory == MEMORY_ANON && r->swap)
+		printf("  swap: %s (%lld bytes)\n", json_string_value(json_object_get(r->swap, "status")),
+		       (long long)json_integer_value(json_object_get(r->swap, "total_bytes")));
 	if (result_path)
 		printf("result: %s\n", result_path);
 }

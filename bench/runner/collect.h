@@ -28,6 +28,6 @@ json_t *collect_document(struct run *r, json_t *iterations);
 json_t *collect_summary(struct run *r);
 
 /* The closing lines on stdout; result_path NULL when none was written. */
-void collect_print_summary(struct run *r, const char *result_path);
+void collect_print_summary(struct run *r, const json_t *doc, const char *result_path);
 
 #endif

@@ -12,6 +12,7 @@
 #include "bench/runner/series.h"
 #include "bench/probes/probe.h"
 #include "lib/arena.h"
+#include "lib/metrics.h"
 #include "lib/results.h"
 #include "lib/sysinfo.h"
 #include "lib/util.h"
@@ -500,7 +501,8 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 			util_err("%s", err);
 			goto exit;
 		}
-	if (config_check(&r->cfg, r->scenario_path, err, sizeof(err)) < 0) {
+	if (config_check(&r->cfg, r->scenario_path, err, sizeof(err)) < 0 ||
+	    metrics_check_headline(r->cfg.report.headline, r->scenario_path, err, sizeof(err)) < 0) {
 		util_err("%s", err);
 		goto exit;
 	}
@@ -669,8 +671,8 @@ static int runner_write_result(struct run *r, json_t *iterations)
 		else
 			wrote = true;
 	}
+	collect_print_summary(r, doc, wrote ? result_path : NULL);
 	json_decref(doc);
-	collect_print_summary(r, wrote ? result_path : NULL);
 	return strcmp(r->status, "ok") == 0 && wrote ? FL_EXIT_OK : FL_EXIT_FAIL;
 }
 

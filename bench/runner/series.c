@@ -3,6 +3,7 @@
 #include "bench/runner/series.h"
 #include "bench/runner/run.h"
 #include "lib/util.h"
+#include "workloads/role.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -112,22 +113,37 @@ void series_sample(struct series *s, uint64_t t0_ns, uint64_t at_ns)
 	series_take(s, at_ns, 0);
 }
 
+/* The progress line: per running role, its first counter where higher is
+ * better (from the role table: touches, ops, cycles, scans, reads), so a
+ * role added to the table shows up here without another line. */
 static void series_progress(struct series *s, double t)
 {
 	const struct run *r = s->r;
 	const json_t *counts = s->prev[0];
-	json_t *touches = json_object_get(counts, "fault.touches"), *major = json_object_get(counts, "fault.major_faults");
-	json_t *wops = json_object_get(counts, "writer.ops"), *reads = json_object_get(counts, "observer.reads");
+	char line[512];
+	size_t len = 0;
 
 	if (r->quiet)
 		return;
 	if (!isatty(STDERR_FILENO) && (int64_t)t % 10 != 0)
 		return; /* a log gets a line every 10 s, a terminal one updated line */
-	fprintf(stderr,
-		"%s[%s] iteration %lld/%lld  %5.1f/%.0f s  touches %lld (major %lld)  writer ops %lld  /proc reads %lld%s",
-		isatty(STDERR_FILENO) ? "\r" : "", r->cfg.name, (long long)s->iter + 1, (long long)r->cfg.iterations, t,
-		r->cfg.duration_s, (long long)json_integer_value(touches), (long long)json_integer_value(major),
-		(long long)json_integer_value(wops), (long long)json_integer_value(reads),
+	for (unsigned ri = 0; ri < role_count && len < sizeof(line) - 64; ri++) {
+		if (roles[ri]->threads(&r->cfg) <= 0)
+			continue;
+		for (unsigned c = 0; c < roles[ri]->ncounters; c++) {
+			char key[96];
+
+			if (roles[ri]->counters[c].kind != ROLE_KIND_COUNT ||
+			    roles[ri]->counters[c].better != ROLE_BETTER_HIGHER)
+				continue;
+			snprintf(key, sizeof(key), "%s.%s", roles[ri]->name, roles[ri]->counters[c].name);
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "  %s %lld", key,
+						(long long)json_integer_value(json_object_get(counts, key)));
+			break;
+		}
+	}
+	fprintf(stderr, "%s[%s] iteration %lld/%lld  %5.1f/%.0f s%s%s", isatty(STDERR_FILENO) ? "\r" : "", r->cfg.name,
+		(long long)s->iter + 1, (long long)r->cfg.iterations, t, r->cfg.duration_s, line,
 		isatty(STDERR_FILENO) ? "   " : "\n");
 	fflush(stderr);
 }
