@@ -97,7 +97,9 @@ why=""
 [ -n "$f" ] && for pid in $(jqr "$f" '.iterations[] | .victim_pid, .observer_pid | select(. != null)'); do
 	kill -0 "$pid" 2>/dev/null && why="$why workload pid $pid still alive;"
 done
-[ -n "$cg_root" ] && find "$cg_root" -maxdepth 1 -name 'faultline-*' | grep -q . && why="$why cgroups left;"
+# this run's group only: other runs (a user's, another test) may be going on
+grp=$([ -n "$f" ] && jqr "$f" '.cgroup.group // empty')
+[ -n "$cg_root" ] && [ -n "$grp" ] && [ -e "$cg_root/$grp" ] && why="$why cgroup $grp left;"
 [ -z "$why" ] && pass timeout_watchdog || fail timeout_watchdog "$why"
 
 # 2c. a stalling sample (FAULTLINE_TEST_SAMPLE_STALL_MS, test-only: every sample of the
