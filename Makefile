@@ -55,7 +55,7 @@ endif
 # folders is part of the faultline binary except the program entry points
 # (bench/faultline.c) and the separate programs: slowfs (workloads/slowfs/,
 # its own FUSE daemon) and the report (report/, see report/report.mk).
-SRC_DIRS  := lib cgroups workloads bench/runner bench/probes bench/storage bench/vm bench/selfbench
+SRC_DIRS  := lib cgroups workloads bench/runner bench/probes bench/storage bench/vm bench/selfbench bench/export
 CORE_SRC  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 ALL_HDR   := $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*/*.h workloads/slowfs/*.h)

@@ -28,6 +28,11 @@ usage: ./run.sh [COMMAND] [ARGS]
   compare BASE CAND [CAND...] [OPTIONS]
                       compare result sets (files, directories or labels): text table,
                       plots, JSON, JUnit, and a gate (--fail-on metric:threshold%)
+  history add RESULT|DIR... | show | plot | check [OPTIONS]
+                      nightly history in SQLite (results/history.sqlite, --db PATH):
+                      ingest results, list series, trend plots, change points by
+                      E-divisive with a regression gate (docs/nightly.md;
+                      every option: build/fl-history --help)
   scenarios           list the bundled scenarios
   build               install build dependencies and build only
   kernel build [--src DIR|TARBALL|debian] [--patch FILE ...] [--arch A] --out NAME
@@ -39,6 +44,15 @@ usage: ./run.sh [COMMAND] [ARGS]
   cross [ARCH...]     install the cross toolchain and build static binaries for ARCH
                       (aarch64, riscv64; default aarch64) into build-ARCH/; riscv64
                       builds its libraries from Debian source first (docs/cross.md)
+  lava job [--debian-kernel V] [--scenario S] [--duration S] [--iterations N]
+           [--set K=V] [--baseline PATH] [--fail-on M:P%] [--accel A] [--out DIR]
+                      run one real LAVA job here with lava-run: Debian's kernel (6.12)
+                      and the suite's ramdisk on a QEMU device, bench/lava/faultline.yaml
+                      as the test; prints LAVA's results (docs/lava.md)
+  lava overlay [ARCH]  the overlay tarball for a LAVA device (build/lava/)
+  lava results LOG | lava extract LOG [DIR]
+                      LAVA's results of a job log; the suite's result JSON out of it
+                      (into DIR, default results/, for ./run.sh history add)
   --help              this text
 
 Results go to results/ (one JSON per run, never overwritten); reports to report/out/.
@@ -66,7 +80,7 @@ need_packages() {
 		log "apt-get install ${missing[*]} failed"; exit 3; }
 }
 
-BUILD_PACKAGES=(gcc make pkg-config libc6-dev libcgroup-dev libjansson-dev libfuse3-dev fuse3)
+BUILD_PACKAGES=(gcc make pkg-config libc6-dev libcgroup-dev libjansson-dev libfuse3-dev fuse3 libsqlite3-dev)
 TEST_PACKAGES=(jq gnuplot-nox)
 
 build() {
@@ -106,6 +120,8 @@ cross_build() {
 }
 
 VM_PACKAGES=(cpio e2fsprogs kmod xz-utils zstd jq file)
+# LAVA's dispatcher (lava-run) and what bench/lava/lava.sh renders with (docs/lava.md)
+LAVA_PACKAGES=(lava-dispatcher python3-jinja2 python3-yaml e2fsprogs)
 
 # The VM backend (docs/vm.md).  vm_prepare ARCH KERNEL_SPEC sets VM_KERNEL,
 # VM_MANIFEST and VM_INITRD: KERNEL_SPEC is debian:VERSION (Debian's packaged
@@ -239,6 +255,13 @@ compare)
 	build
 	exec "$BUILD/fl-report" "$@"
 	;;
+history)
+	# ./run.sh history add|show|plot|check ... (docs/nightly.md)
+	[ "${1:-}" = plot ] && need_packages gnuplot-nox
+	build
+	mkdir -p results
+	exec "$BUILD/fl-history" "$@"
+	;;
 scenarios)
 	for f in bench/scenarios/*.json; do
 		printf '%-12s %s\n' "$(basename "$f" .json)" \
@@ -263,6 +286,56 @@ cross)
 		cross_build "$a" || exit $?
 		log "built build-$a/ (static, $a)"
 	done
+	;;
+lava)
+	# ./run.sh lava job|overlay|results|extract ... (docs/lava.md)
+	sub=${1:-}
+	[ $# -gt 0 ] && shift
+	case "$sub" in
+	job)
+		need_packages "${LAVA_PACKAGES[@]}"
+		build
+		lkv=6.12 largs=()
+		while [ $# -gt 0 ]; do
+			case "$1" in
+			--debian-kernel) lkv=${2:?--debian-kernel needs a value}; shift 2 ;;
+			*) largs+=("$1"); shift ;;
+			esac
+		done
+		vm_prepare x86_64 "debian:$lkv"
+		make -s ARCH=x86_64 BUILD=build-x86_64 build-x86_64/fl-report >&2 \
+			2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
+		exec bench/lava/lava.sh job --kernel "$VM_KERNEL" --kernel-name "$(jq -r .kernel_release "$VM_MANIFEST")" \
+			--base-initrd "$VM_INITRD" --bin build-x86_64 --appliance-kernel "$(jq -r .package "$VM_MANIFEST")" \
+			--faultline "$BUILD/faultline" --cache "$BUILD/vm-cache" \
+			--out "$BUILD/lava/job-$(date -u +%Y%m%dT%H%M%S)-$$" "${largs[@]}"
+		;;
+	overlay)
+		la=${1:-x86_64}
+		if [ "$la" = x86_64 ]; then
+			need_packages "${BUILD_PACKAGES[@]}" file
+			make -s -j"$(nproc)" ARCH=x86_64 BUILD=build-x86_64 build-x86_64/faultline build-x86_64/fl-slowfs \
+				build-x86_64/fl-report >&2 2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
+		else
+			cross_build "$la" || exit $?
+		fi
+		mkdir -p build/lava
+		exec bench/lava/mkramdisk.sh overlay "$la" "build-$la" "build/lava/faultline-overlay-$la.tar.gz"
+		;;
+	results)
+		need_packages python3-yaml
+		exec bench/lava/lava.sh results "$@"
+		;;
+	extract)
+		need_packages python3-yaml
+		[ $# -eq 1 ] && set -- "$1" results
+		exec bench/lava/lava.sh extract "$@"
+		;;
+	*)
+		log "lava: unknown subcommand '$sub' (job, overlay, results, extract)"
+		exit 2
+		;;
+	esac
 	;;
 -h | --help | help)
 	usage

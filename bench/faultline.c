@@ -13,6 +13,7 @@
 
 int bench_main(int argc, char **argv);
 int vm_main(int argc, char **argv);
+int export_main(int argc, char **argv);
 
 /* faultline validate FILE...: check result documents against the schema. */
 static int validate_main(int argc, char **argv)
@@ -48,6 +49,7 @@ static const struct command {
 	{ "bench", bench_main, "measure the suite's own overhead (faultline bench --help)" },
 	{ "validate", validate_main, "check result files against the schema" },
 	{ "vm", vm_main, "boot a kernel in QEMU and run a scenario inside it (faultline vm --help)" },
+	{ "export", export_main, "print results for a lab's test engine: LAVA result lines (faultline export --help)" },
 	{ "workload", workload_main, "internal: a workload process started by run" },
 };
 
