@@ -667,6 +667,9 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 		return config_fail(&x, "storage.slowfs.jitter_ns", NULL,
 				   "needs storage.slowfs.jitter uniform or exponential (value %lld)",
 				   (long long)c->storage.slowfs.jitter_ns);
+	if (c->storage.slowfs.jitter != JITTER_LOGNORMAL && c->storage.slowfs.p99_ns != 0)
+		return config_fail(&x, "storage.slowfs.p99_ns", NULL,
+				   "needs storage.slowfs.jitter lognormal (value %lld)", (long long)c->storage.slowfs.p99_ns);
 	if (c->storage.slowfs.jitter == JITTER_LOGNORMAL && c->storage.slowfs.p99_ns <= c->storage.slowfs.latency_ns)
 		return config_fail(&x, "storage.slowfs.p99_ns", NULL,
 				   "lognormal jitter needs p99_ns above latency_ns (value %lld)",

@@ -179,6 +179,11 @@ static const struct bad_case bad_cases[] = {
 	  "  \"victim\": { \"pattern\": \"zipf\", \"zipf_theta\": 1.0 }\n"
 	  "}\n",
 	  0, "victim.zipf_theta", "must not be 1.0", true },
+	{ "p99-without-lognormal",
+	  "{\n"
+	  "  \"storage\": { \"type\": \"slowfs\", \"slowfs\": { \"jitter\": \"uniform\", \"jitter_ns\": 1000, \"p99_ns\": 5000000 } }\n"
+	  "}\n",
+	  0, "storage.slowfs.p99_ns", "needs storage.slowfs.jitter lognormal (value 5000000)", true },
 	{ "size-not-page-multiple",
 	  "{\n"
 	  "  \"victim\": { \"files\": { \"size_bytes\": 10000 } }\n"
