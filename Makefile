@@ -104,6 +104,7 @@ bench: $(BUILD)/faultline
 	tests/bench.sh $(BUILD)
 
 -include report/report.mk
+-include report/history/history.mk
 
 clean:
 	rm -rf build build-asan build-aarch64 build-x86_64

@@ -30,3 +30,10 @@ jq -r --argjson cpus "$(nproc)" '
   "bench: arena (histograms + counters, charged to the runner): \($h.arena_bytes / 1048576 | floor) MiB",
   "bench: runner scheduling: \($h.runner_scheduling)",
   "bench: wall \($wall | . * 10 | round / 10) s for 10 s measured (setup \(.iterations[0].setup_s | . * 10 | round / 10) s, stop \(.iterations[0].stop_s | . * 10 | round / 10) s)"' "$f"
+
+# fl-history: ingest throughput and check time (report/history/bench.sh)
+if [ -x "$BUILD/fl-history" ]; then
+	report/history/bench.sh "$BUILD"
+else
+	echo "bench: $BUILD/fl-history not built (make $BUILD/fl-history): history figures skipped"
+fi
