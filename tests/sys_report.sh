@@ -305,6 +305,20 @@ for f in compare.txt compare-mmtests.txt compare-lkp.txt; do
 	long=$(awk 'length($0) > 72 { printf "line %d: %d columns; ", NR, length($0) }' "$T/o-head/$f")
 	if [ -z "$long" ]; then pass "width_72_$f"; else fail "width_72_$f" "$long"; fi
 done
+# golden files: the three layouts of this comparison, byte for byte (the
+# temporary directory's name, always of one length, replaced by T);
+# UPDATE_GOLDEN=1 rewrites them after a deliberate change of layout
+for f in compare.txt compare-mmtests.txt compare-lkp.txt; do
+	g=tests/data/golden-report-$f
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		sed "s|$T|T|g" "$T/o-head/$f" >"$g"
+	fi
+	if [ -f "$g" ] && sed "s|$T|T|g" "$T/o-head/$f" | cmp -s - "$g"; then
+		pass "golden_$f"
+	else
+		fail "golden_$f" "differs from $g: $(sed "s|$T|T|g" "$T/o-head/$f" | diff "$g" - | head -5 | tr '\n' '|')"
+	fi
+done
 run head_mm "$T/h/hb.json" "$T/h/hc.json" --out "$T/o-head-mm" --no-plots --format mmtests
 if [ "$(rc head_mm)" = 0 ] && cmp -s "$T/head_mm.out" "$T/o-head-mm/compare-mmtests.txt"; then
 	pass format_mmtests_on_stdout
