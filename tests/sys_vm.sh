@@ -56,6 +56,61 @@ else
 	fail vm_guest_setup "storage.path $(j .config.storage.path "$f"); console log ${f%.json}.console.log"
 fi
 
+# 1b. a KVM that cannot run guests (nested virtualization): /dev/kvm is
+#     there, but QEMU refuses -accel kvm the way it does on such a machine.
+#     A wrapper stands in for qemu-system-x86_64 (the real one for anything
+#     else), and FAULTLINE_VM_KVM_DEVICE makes auto look at /dev/null, so the
+#     KVM path is taken whether this machine has /dev/kvm or not.  The run
+#     must fall back to TCG, succeed, and say why in environment.vm.
+real_qemu=$(command -v qemu-system-x86_64)
+mkdir -p "$tmp/nokvm"
+cat >"$tmp/nokvm/qemu-system-x86_64" <<WRAPPER
+#!/bin/sh
+case " \$* " in
+*" -accel kvm"* | *" -enable-kvm "*)
+	echo "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69" >&2
+	echo "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion 'ret == cpu->kvm_msr_buf->nmsrs' failed." >&2
+	exit 134 ;;
+esac
+exec "$real_qemu" "\$@"
+WRAPPER
+chmod +x "$tmp/nokvm/qemu-system-x86_64"
+if [ "$(uname -m)" != x86_64 ]; then
+	skip vm_kvm_fallback "the host is $(uname -m): auto tries KVM only for a native guest"
+else
+	t0=$SECONDS
+	FAULTLINE_VM_KVM_DEVICE=/dev/null "$BUILD/faultline" vm --qemu "$tmp/nokvm/qemu-system-x86_64" \
+		--kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r1b" --quiet --duration 2 \
+		bench/scenarios/smoke.json >"$tmp/r1b.out" 2>&1
+	rc=$?
+	f=$(one_result "$tmp/r1b")
+	if [ "$rc" -eq 0 ] && [ "$(j .status "$f")" = ok ] &&
+		jq -e '.environment.vm | .accel == "tcg" and .accel_requested == "auto" and
+			.accel_tried == ["kvm", "tcg"] and (.accel_fallback_reason | test("failed to set MSR 0x10a to 0x69")) and
+			(.qemu_command | test("-accel tcg")) and .cpu == "max"' "$f" >/dev/null &&
+		grep -q 'KVM does not work here' "$tmp/r1b.out" && "$BUILD/faultline" validate "$f" >/dev/null; then
+		pass "vm_kvm_fallback (KVM refused: tcg in $((SECONDS - t0)) s, reason '$(j .environment.vm.accel_fallback_reason "$f")')"
+	else
+		fail vm_kvm_fallback "exit $rc, status '$(j .status "$f")', vm: $(jq -c '.environment.vm | {accel, accel_tried, accel_fallback_reason}' "$f" 2>/dev/null): $(tail -3 "$tmp/r1b.out" | tr '\n' ' ')"
+	fi
+	# the A/B decision: --accel-probe writes it without booting a guest, and
+	# --accel-from refuses it for another arch (exit 2, nothing written)
+	FAULTLINE_VM_KVM_DEVICE=/dev/null "$BUILD/faultline" vm --qemu "$tmp/nokvm/qemu-system-x86_64" \
+		--kernel "$KDIR/vmlinuz" --initrd "$INITRD" --accel-probe "$tmp/accel.json" \
+		bench/scenarios/smoke.json >"$tmp/probe.out" 2>&1
+	rc=$?
+	"$BUILD/faultline" vm --arch aarch64 --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r1c" \
+		--accel-from "$tmp/accel.json" bench/scenarios/smoke.json >"$tmp/r1c.out" 2>&1
+	rc2=$?
+	if [ "$rc" -eq 0 ] && jq -e '.accel == "tcg" and .arch == "x86_64" and .accel_tried == ["kvm", "tcg"] and
+		(.accel_fallback_reason | test("MSR"))' "$tmp/accel.json" >/dev/null &&
+		[ "$rc2" -eq 2 ] && [ ! -e "$tmp/r1c" ]; then
+		pass "vm_accel_probe (decided once: $(j .accel "$tmp/accel.json") after trying $(jq -c .accel_tried "$tmp/accel.json"); another arch refused)"
+	else
+		fail vm_accel_probe "probe exit $rc, other-arch exit $rc2, decision $(jq -c . "$tmp/accel.json" 2>/dev/null)"
+	fi
+fi
+
 # 2. a guest run that fails: its exit status and message come back
 "$BUILD/faultline" vm --kernel "$KDIR/vmlinuz" --initrd "$INITRD" --out "$tmp/r2" --quiet --duration 2 \
 	--set 'storage.path="/proc/faultline-nowhere"' bench/scenarios/smoke.json >"$tmp/r2.out" 2>&1

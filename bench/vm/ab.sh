@@ -6,11 +6,16 @@
 # or debian:VERSION (Debian's packaged kernel).  Iterations are interleaved
 # A B A B ..., each a fresh guest of the same arch, accelerator and size, and
 # each a result file in DIR/a or DIR/b; then the report tool compares B with
-# A into DIR/report.  Exit: 0 ok, 1 a run or the report failed, 2 bad input.
+# A into DIR/report.  The accelerator is decided once, before the first
+# run (--accel-probe: with --accel auto, a short probe boot under KVM), and
+# every run of both sides is pinned to it (--accel-from DIR/accel.json): when
+# KVM does not work here both sides run under TCG, and a KVM that fails in
+# the middle fails that run rather than compare KVM with TCG.
+# Exit: 0 ok, 1 a run or the report failed, 2 bad input.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { echo "ab: $*" >&2; }
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; }
 
 scen="" a="" b="" n=3 out="" rest=()
 while [ $# -gt 0 ]; do
@@ -46,13 +51,26 @@ mkdir -p "$out/a" "$out/b"
 
 child=0
 trap 'log "interrupted"; [ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait 2>/dev/null; exit 130' INT TERM
+# one accelerator for A and B (docs/vm.md), decided with A's kernel and
+# the options every run gets
+./run.sh run "$scen" --kernel "$a" --quiet --accel-probe "$out/accel.json" "${rest[@]}" >"$out/accel.log" 2>&1 &
+child=$!
+rc=0
+wait "$child" || rc=$?
+child=0
+if [ "$rc" -ne 0 ]; then
+	log "deciding the accelerator failed (exit $rc): see $out/accel.log"
+	[ "$rc" -eq 2 ] && exit 2
+	exit 1
+fi
+log "$(grep '^accel: ' "$out/accel.log" || echo "accel: see $out/accel.json"); every run uses it"
 failed=0
 for i in $(seq 1 "$n"); do
 	for side in a b; do
 		if [ $side = a ]; then k=$a l=$la; else k=$b l=$lb; fi
 		log "iteration $i/$n: $side = $l"
 		./run.sh run "$scen" --kernel "$k" --label "$l" --iterations 1 --out "$out/$side" --quiet \
-			"${rest[@]}" >"$out/$side/run-$i.log" 2>&1 &
+			"${rest[@]}" --accel-from "$out/accel.json" >"$out/$side/run-$i.log" 2>&1 &
 		child=$!
 		if ! wait "$child"; then
 			log "iteration $i/$n ($l) failed: see $out/$side/run-$i.log"
@@ -63,6 +81,6 @@ for i in $(seq 1 "$n"); do
 done
 log "comparing $lb (b) with $la (a)"
 rc=0
-build/fl-report "$out/a" "$out/b" --out "$out/report" || rc=$?
+"${BUILD:-build}/fl-report" "$out/a" "$out/b" --out "$out/report" || rc=$?
 log "results: $out/a $out/b; report: $out/report"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] || exit 1
