@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "bench/vm/vm.h"
 #include "lib/config.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -117,7 +118,8 @@ static int vm_check_scenario(struct vm *v)
 			return -1;
 		}
 	}
-	if (config_check(&v->cfg, v->scenario_path, err, sizeof(err)) < 0) {
+	if (config_check(&v->cfg, v->scenario_path, err, sizeof(err)) < 0 ||
+	    metrics_check_headline(v->cfg.report.headline, v->scenario_path, err, sizeof(err)) < 0) {
 		util_err("%s", err);
 		return -1;
 	}
