@@ -4,6 +4,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,9 @@ static const struct config_choice choices_evict_methods[] = {
 };
 static const struct config_choice choices_probe_mode[] = {
 	{ "auto", PROBE_AUTO }, { "on", PROBE_ON }, { "off", PROBE_OFF }, { NULL, 0 },
+};
+static const struct config_choice choices_probe_format[] = {
+	{ "auto", PROBE_FORMAT_AUTO }, { "raw", PROBE_FORMAT_RAW }, { "text", PROBE_FORMAT_TEXT }, { NULL, 0 },
 };
 
 const struct config_option config_options[] = {
@@ -192,6 +196,9 @@ const struct config_option config_options[] = {
 	    "mmap_lock tracepoint probe: auto = on when tracefs and the tracepoints are usable, else off with "
 	    "the reason; on = required (the run exits 3 before creating anything when it cannot start); off = "
 	    "not started.  FAULTLINE_NO_TRACE=1 in the environment overrides it (off)"),
+	OPT("probes.mmap_lock_format", CONFIG_ENUM, probes.mmap_lock_format, 0, 0, "\"auto\"", choices_probe_format,
+	    "how the mmap_lock probe reads the tracepoints: raw = binary ring-buffer pages (per_cpu trace_pipe_raw, "
+	    "ns times); text = trace_pipe lines (us times, the older path); auto = raw, else text with the reason"),
 	OPT("report.headline", CONFIG_LIST, report.headline, 0, 0, "[]", NULL,
 	    "the scenario's headline metrics (names from `fl-report --list-metrics`), shown first by fl-report "
 	    "and tested without a multiple-comparison correction; empty = the report's default set"),
@@ -748,8 +755,14 @@ void config_print_help(FILE *out)
 		const struct config_option *o = &config_options[i];
 
 		fprintf(out, "  %-38s %-6s default %s", o->path, config_type_names[o->type], o->def);
-		if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE)
-			fprintf(out, ", range [%g, %g]", o->min, o->max);
+		if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE) {
+			/* integral bounds as integers (9007199254740991, not 9.0072e+15) */
+			bool imin = fabs(o->min) < 1e18 && o->min == (double)(int64_t)o->min;
+			bool imax = fabs(o->max) < 1e18 && o->max == (double)(int64_t)o->max;
+
+			fprintf(out, imin ? ", range [%.0f" : ", range [%g", o->min);
+			fprintf(out, imax ? ", %.0f]" : ", %g]", o->max);
+		}
 		if (o->choices) {
 			char names[256];
 

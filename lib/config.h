@@ -16,6 +16,7 @@ enum config_advice { ADVICE_NONE, ADVICE_RANDOM, ADVICE_SEQUENTIAL };
 enum config_pass_end { PASS_END_DONTNEED, PASS_END_NONE, PASS_END_PAGEOUT };
 enum config_memory { MEMORY_FILE, MEMORY_ANON };
 enum config_probe_mode { PROBE_AUTO, PROBE_ON, PROBE_OFF };
+enum config_probe_format { PROBE_FORMAT_AUTO, PROBE_FORMAT_RAW, PROBE_FORMAT_TEXT };
 enum config_classify { CLASSIFY_RUSAGE, CLASSIFY_NONE };
 enum config_writer_target { WRITER_TARGET_OWN, WRITER_TARGET_FAULT_VMA };
 /* bits of victim.writer.ops */
@@ -113,6 +114,7 @@ struct config {
 	} pressure;
 	struct {
 		int mmap_lock;
+		int mmap_lock_format; /* enum config_probe_format */
 	} probes;
 	struct {
 		char *headline; /* metric names joined by ',' (lib/metrics.h) */

@@ -2,10 +2,14 @@
  * mmap_lock_acquire_returned, mmap_lock_released) for the victim process
  * only, through a private tracefs instance.  The events carry no duration:
  * wait = start_locking -> acquire_returned and hold = acquire_returned ->
- * released, per task (the parsing and pairing: mmaplock_parse.c).  Method
+ * released, per task (the pairing: mmaplock_parse.c).  Read as binary
+ * ring-buffer pages from per_cpu/cpuN/trace_pipe_raw (decoded by
+ * mmaplock_raw.c) by a reader thread every 100 ms and at every sample, or,
+ * as the fallback, as text lines from trace_pipe at every sample.  Method
  * and limits: docs/probes.md. */
 #define _GNU_SOURCE
 #include "bench/probes/mmaplock_parse.h"
+#include "bench/probes/mmaplock_raw.h"
 #include "bench/probes/probe.h"
 #include "lib/config.h"
 #include "lib/hist.h"
@@ -14,6 +18,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +47,19 @@ static struct {
 	size_t buf_fill;
 	struct mmaplock_parse parse; /* measuring: histograms cover events parsed after the first sample */
 	uint64_t bytes, parse_cpu_ns, reads, budget_stops;
-} mmaplock = { .pipe_fd = -1, .root_fd = -1 };
+	/* the binary path */
+	bool raw;                 /* in use (else the text path) */
+	int format_requested;     /* probes.mmap_lock_format as the scenario gave it */
+	char format_reason[300];  /* why the text path, when raw was not used */
+	int *cpu_fd, ncpu;        /* per_cpu/cpuN/trace_pipe_raw */
+	struct mmaplock_raw_reader rd;
+	struct timespec drain_t0; /* thread CPU time at the drain's start (the budget) */
+	uint64_t drains;
+	pthread_mutex_t lock;     /* the parser and reader: the reader thread and the sampler */
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool thread_running, thread_quit;
+} mmaplock = { .pipe_fd = -1, .root_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int mmaplock_write(const char *dir, const char *file, const char *val, char *reason, size_t len)
 {
@@ -103,8 +121,14 @@ static void mmaplock_reap_stale(const char *tracefs)
 		closedir(d);
 }
 
+static void mmaplock_raw_close(void);
+static int mmaplock_raw_open(char *reason, size_t len);
+static int mmaplock_raw_thread_start(char *reason, size_t len);
+static void mmaplock_raw_thread_stop(void);
+
 static void mmaplock_teardown(void)
 {
+	mmaplock_raw_close();
 	if (mmaplock.pipe_fd >= 0)
 		close(mmaplock.pipe_fd);
 	mmaplock.pipe_fd = -1;
@@ -157,8 +181,15 @@ static int mmaplock_resolve(struct config *cfg, char *reason, size_t len)
 	bool usable = false;
 
 	mmaplock.off_reason[0] = 0;
+	mmaplock.format_reason[0] = 0;
+	mmaplock.format_requested = cfg->probes.mmap_lock_format;
 	if (!mmaplock_no_trace(env) && requested != PROBE_OFF) {
 		usable = mmaplock_start(NULL, getpid(), why, sizeof(why)) == 0;
+		/* "auto": what the trial got, raw or text (the reason kept) */
+		if (usable && cfg->probes.mmap_lock_format == PROBE_FORMAT_AUTO)
+			cfg->probes.mmap_lock_format = mmaplock.raw ? PROBE_FORMAT_RAW : PROBE_FORMAT_TEXT;
+		if (usable && !mmaplock.raw && mmaplock.format_requested == PROBE_FORMAT_AUTO)
+			fprintf(stderr, "faultline: note: the mmap_lock probe reads text: %s\n", mmaplock.format_reason);
 		if (mmaplock.started || mmaplock.inst[0] || mmaplock.mount_dir[0] || mmaplock.root_fd >= 0)
 			mmaplock_teardown();
 	}
@@ -181,6 +212,38 @@ static int mmaplock_resolve(struct config *cfg, char *reason, size_t len)
 		fprintf(stderr, "faultline: note: the mmap_lock probe is off: %s\n", why);
 	}
 	cfg->probes.mmap_lock = decided;
+	return 0;
+}
+
+/* The binary reader when the format allows it and it opens, else
+ * trace_pipe (probes.mmap_lock_format "text", or "auto" with raw failing:
+ * the reason is kept for the result); -1 with reason when neither. */
+static int mmaplock_open_reader(int format, char *reason, size_t len)
+{
+	char path[300], why[256] = "";
+
+	mmaplock.raw = false;
+	if (format != PROBE_FORMAT_TEXT) {
+		if (mmaplock_raw_open(why, sizeof(why)) == 0) {
+			mmaplock.raw = true;
+			mmaplock.format_reason[0] = 0;
+			return 0;
+		}
+		if (format == PROBE_FORMAT_RAW && mmaplock.format_requested != PROBE_FORMAT_AUTO) {
+			snprintf(reason, len, "binary ring-buffer reader (probes.mmap_lock_format \"raw\"): %s", why);
+			return -1;
+		}
+		snprintf(mmaplock.format_reason, sizeof(mmaplock.format_reason),
+			 "the binary reader failed, text fallback: %s", why);
+	} else if (mmaplock.format_requested == PROBE_FORMAT_TEXT) {
+		snprintf(mmaplock.format_reason, sizeof(mmaplock.format_reason), "probes.mmap_lock_format \"text\"");
+	} /* else: "auto" that resolve settled on text; its reason is kept */
+	snprintf(path, sizeof(path), "%s/trace_pipe", mmaplock.inst);
+	mmaplock.pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (mmaplock.pipe_fd < 0) {
+		snprintf(reason, len, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -263,21 +326,16 @@ static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reaso
 	    mmaplock_write(mmaplock.inst, "set_event_pid", pid, reason, len) < 0 ||
 	    mmaplock_write(mmaplock.inst, "events/mmap_lock/enable", "1", reason, len) < 0)
 		goto fail;
-	{
-		char path[300];
-
-		snprintf(path, sizeof(path), "%s/trace_pipe", mmaplock.inst);
-		mmaplock.pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (mmaplock.pipe_fd < 0) {
-			snprintf(reason, len, "open %s: %s", path, strerror(errno));
-			goto fail;
-		}
-	}
-	if (mmaplock_write(mmaplock.inst, "tracing_on", "1", reason, len) < 0)
+	if (mmaplock_open_reader(ctx ? ctx->cfg->probes.mmap_lock_format : mmaplock.format_requested, reason, len) < 0)
 		goto fail;
 	mmaplock_parse_reset(&mmaplock.parse);
-	mmaplock.bytes = mmaplock.parse_cpu_ns = mmaplock.reads = mmaplock.budget_stops = 0;
+	mmaplock.bytes = mmaplock.parse_cpu_ns = mmaplock.reads = mmaplock.budget_stops = mmaplock.drains = 0;
+	memset(&mmaplock.rd.st, 0, sizeof(mmaplock.rd.st));
 	mmaplock.buf_fill = 0;
+	if (mmaplock_write(mmaplock.inst, "tracing_on", "1", reason, len) < 0)
+		goto fail;
+	if (mmaplock.raw && ctx && mmaplock_raw_thread_start(reason, len) < 0)
+		goto fail;
 	mmaplock.started = true;
 	return 0;
 fail:
@@ -334,6 +392,215 @@ static void mmaplock_drain(void)
 	mmaplock.parse_cpu_ns += (uint64_t)mmaplock_ns_since(&a);
 }
 
+/* The binary path.  A reader thread drains every CPU's ring buffer every
+ * MMAPLOCK_RAW_PERIOD_NS (and the sampler at every sample): at
+ * mmap-writer's few hundred thousand events per second one CPU's 8 MiB
+ * would fill between two once-a-second samples.  Each drain may spend
+ * MMAPLOCK_RAW_BUDGET_NS of CPU (5% of one CPU at 10 drains a second) and
+ * feeds the events older than MMAPLOCK_RAW_HOLD_NS (trace_clock mono is
+ * CLOCK_MONOTONIC): a task that moves to a CPU already read in this drain
+ * has its later events there read in the next one, so none passes an
+ * earlier event of its task still unread on another CPU. */
+#define MMAPLOCK_RAW_PERIOD_NS (100 * 1000000ll)
+#define MMAPLOCK_RAW_BUDGET_NS (5 * 1000000ll)
+#define MMAPLOCK_RAW_HOLD_NS 1000000ull
+
+static const char *const mmaplock_raw_events[] = {
+	"mmap_lock_start_locking", "mmap_lock_acquire_returned", "mmap_lock_released",
+};
+
+static ssize_t mmaplock_raw_read(void *ctx, int cpu, void *buf, size_t len)
+{
+	(void)ctx;
+	if (mmaplock.cpu_fd[cpu] < 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return read(mmaplock.cpu_fd[cpu], buf, len);
+}
+
+static bool mmaplock_raw_over_budget(void *ctx)
+{
+	(void)ctx;
+	return mmaplock_ns_since(&mmaplock.drain_t0) > MMAPLOCK_RAW_BUDGET_NS;
+}
+
+/* One drain, mmaplock.lock held. */
+static void mmaplock_raw_drain_locked(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mmaplock.drain_t0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (mmaplock_raw_drain(&mmaplock.rd, &mmaplock.parse,
+			       (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec - MMAPLOCK_RAW_HOLD_NS) == 1)
+		mmaplock.budget_stops++;
+	mmaplock.drains++;
+	mmaplock.parse_cpu_ns += (uint64_t)mmaplock_ns_since(&mmaplock.drain_t0);
+}
+
+static void *mmaplock_raw_thread(void *realtime)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	/* SCHED_RESET_ON_FORK gave this thread the ordinary policy; among
+	 * thousands of runnable workload threads it would drain late: real
+	 * time again, at the sampler's priority, one below the runner's */
+	if (realtime)
+		sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp);
+	pthread_mutex_lock(&mmaplock.lock);
+	while (!mmaplock.thread_quit) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += MMAPLOCK_RAW_PERIOD_NS;
+		until.tv_sec += until.tv_nsec / 1000000000l;
+		until.tv_nsec %= 1000000000l;
+		pthread_cond_timedwait(&mmaplock.wake, &mmaplock.lock, &until);
+		if (!mmaplock.thread_quit)
+			mmaplock_raw_drain_locked();
+	}
+	pthread_mutex_unlock(&mmaplock.lock);
+	return NULL;
+}
+
+/* Text of tracefs file NAME under the instance into the format; -1 with reason. */
+static int mmaplock_raw_load(struct mmaplock_raw_format *f, const char *name,
+			     int (*parse)(struct mmaplock_raw_format *, const char *, char *, size_t), char *reason,
+			     size_t len)
+{
+	char path[600], *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/events/%s", mmaplock.inst, name);
+	text = util_read_file(path, NULL);
+	if (!text) {
+		snprintf(reason, len, "read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = parse(f, text, reason, len);
+	free(text);
+	return rc;
+}
+
+/* The format files and one trace_pipe_raw per CPU of the instance; 0, or
+ * -1 with the reason and nothing left open. */
+static int mmaplock_raw_open(char *reason, size_t len)
+{
+	struct mmaplock_raw_format f;
+	char path[600];
+	DIR *d;
+	struct dirent *e;
+	int max = -1;
+
+	mmaplock_raw_format_init(&f);
+	if (mmaplock_raw_load(&f, "header_page", mmaplock_raw_header_page, reason, len) < 0 ||
+	    mmaplock_raw_load(&f, "header_event", mmaplock_raw_header_event, reason, len) < 0)
+		return -1;
+	for (int k = 0; k < MMAPLOCK_PARSE_NKIND; k++) {
+		snprintf(path, sizeof(path), "mmap_lock/%s/format", mmaplock_raw_events[k]);
+		if (mmaplock_raw_load(&f, path, mmaplock_raw_event_format, reason, len) < 0)
+			return -1;
+	}
+	if (mmaplock_raw_format_check(&f, reason, len) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/per_cpu", mmaplock.inst);
+	d = opendir(path);
+	if (!d) {
+		snprintf(reason, len, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		int c;
+
+		if (sscanf(e->d_name, "cpu%d", &c) == 1 && c > max && c < 65536)
+			max = c;
+	}
+	closedir(d);
+	mmaplock.ncpu = max + 1;
+	mmaplock.cpu_fd = malloc((size_t)(max + 1) * sizeof(int));
+	if (max < 0 || !mmaplock.cpu_fd) {
+		snprintf(reason, len, "%s: no CPUs (%s)", path, strerror(errno));
+		mmaplock_raw_close();
+		return -1;
+	}
+	for (int c = 0; c <= max; c++) {
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw", mmaplock.inst, c);
+		mmaplock.cpu_fd[c] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (mmaplock.cpu_fd[c] < 0 && errno != ENOENT) {
+			snprintf(reason, len, "open %s: %s", path, strerror(errno));
+			mmaplock.ncpu = c;
+			mmaplock_raw_close();
+			return -1;
+		}
+	}
+	if (mmaplock_raw_reader_alloc(&mmaplock.rd, &f, mmaplock.ncpu, mmaplock_raw_read, mmaplock_raw_over_budget,
+				      NULL) < 0) {
+		snprintf(reason, len, "allocating %d CPUs' pages of %u bytes: %s", mmaplock.ncpu, f.page_size,
+			 strerror(errno));
+		mmaplock_raw_close();
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the reader thread (signals for the runner's thread blocked in it, as in the sampler). */
+static int mmaplock_raw_thread_start(char *reason, size_t len)
+{
+	static bool cond_ready;
+	sigset_t stop, old;
+	bool realtime = (sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_FIFO;
+	int e;
+
+	if (!cond_ready) {
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&mmaplock.wake, &a);
+		pthread_condattr_destroy(&a);
+		cond_ready = true;
+	}
+	mmaplock.thread_quit = false;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	e = pthread_create(&mmaplock.thread, NULL, mmaplock_raw_thread, realtime ? &mmaplock : NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		snprintf(reason, len, "starting the reader thread: %s", strerror(e));
+		return -1;
+	}
+	mmaplock.thread_running = true;
+	return 0;
+}
+
+static void mmaplock_raw_thread_stop(void)
+{
+	if (!mmaplock.thread_running)
+		return;
+	pthread_mutex_lock(&mmaplock.lock);
+	mmaplock.thread_quit = true;
+	pthread_cond_signal(&mmaplock.wake);
+	pthread_mutex_unlock(&mmaplock.lock);
+	pthread_join(mmaplock.thread, NULL);
+	mmaplock.thread_running = false;
+}
+
+static void mmaplock_raw_close(void)
+{
+	mmaplock_raw_thread_stop();
+	for (int c = 0; mmaplock.cpu_fd && c < mmaplock.ncpu; c++)
+		if (mmaplock.cpu_fd[c] >= 0)
+			close(mmaplock.cpu_fd[c]);
+	free(mmaplock.cpu_fd);
+	mmaplock.cpu_fd = NULL;
+	mmaplock.ncpu = 0;
+	mmaplock_raw_reader_free(&mmaplock.rd);
+}
+
 /* Sum of "overrun" and "dropped events" over the instance's CPUs. */
 static void mmaplock_buffer_stats(uint64_t *overrun, uint64_t *dropped)
 {
@@ -364,13 +631,19 @@ static bool mmaplock_available(const struct probe_ctx *ctx, char *reason, size_t
 
 static json_t *mmaplock_sample(const struct probe_ctx *ctx)
 {
+	json_t *o;
+
 	(void)ctx;
-	mmaplock_drain();
+	pthread_mutex_lock(&mmaplock.lock);
+	if (mmaplock.raw)
+		mmaplock_raw_drain_locked();
+	else
+		mmaplock_drain();
 	if (!mmaplock.parse.measuring) { /* the first sample opens the measured phase */
 		mmaplock_parse_reset_hists(&mmaplock.parse);
 		mmaplock.parse.measuring = true;
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "read_acquisitions", (json_int_t)mmaplock.parse.acq[0],
 			 "write_acquisitions", (json_int_t)mmaplock.parse.acq[1],
 			 "read_failed", (json_int_t)mmaplock.parse.failed[0],
@@ -379,16 +652,56 @@ static json_t *mmaplock_sample(const struct probe_ctx *ctx)
 			 "write_start_locking", (json_int_t)mmaplock.parse.starts[1],
 			 "read_releases", (json_int_t)mmaplock.parse.releases[0],
 			 "write_releases", (json_int_t)mmaplock.parse.releases[1]);
+	pthread_mutex_unlock(&mmaplock.lock);
+	return o;
+}
+
+/* The overhead block: what reading and parsing cost, what was lost, and
+ * which path (format "raw" or "text", with the reason for text). */
+static json_t *mmaplock_overhead(void)
+{
+	const struct mmaplock_raw_stats *st = &mmaplock.rd.st;
+	uint64_t overrun = 0, dropped = 0, events = mmaplock.parse.events;
+	json_t *o;
+
+	mmaplock_buffer_stats(&overrun, &dropped);
+	o = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+		"format", mmaplock.raw ? "raw" : "text",
+		"events", (json_int_t)events,
+		"bytes_read", (json_int_t)(mmaplock.raw ? st->bytes : mmaplock.bytes),
+		"reads", (json_int_t)(mmaplock.raw ? st->reads : mmaplock.reads),
+		"parse_cpu_s", (double)mmaplock.parse_cpu_ns / 1e9,
+		"parse_ns_per_event", events ? (double)mmaplock.parse_cpu_ns / (double)events : 0.0,
+		"budget_stops", (json_int_t)mmaplock.budget_stops,
+		"overrun", (json_int_t)overrun, "dropped_events", (json_int_t)dropped,
+		"lines_unparsed", (json_int_t)mmaplock.parse.lines_unparsed,
+		"tids_untracked", (json_int_t)mmaplock.parse.untracked,
+		"buffer_size_kb_per_cpu", (json_int_t)MMAPLOCK_BUFFER_KB,
+		"timestamp_resolution", mmaplock.raw ? "1ns (trace_pipe_raw, trace_clock mono)"
+						     : "1us (tracefs text output, trace_clock mono)");
+	if (mmaplock.format_reason[0])
+		json_object_set_new(o, "format_reason", json_string(mmaplock.format_reason));
+	if (mmaplock.raw)
+		json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			"drains", (json_int_t)mmaplock.drains, "cpus", (json_int_t)mmaplock.ncpu,
+			"pages_bad", (json_int_t)st->bad_pages, "events_bad", (json_int_t)st->bad_events,
+			"events_unknown", (json_int_t)st->unknown_ids,
+			"pages_after_lost_events", (json_int_t)st->missed_pages,
+			"lost_events", (json_int_t)st->missed_events, "read_errors", (json_int_t)st->read_errors,
+			"memcg_field", mmaplock.rd.fmt.ev[0].memcg_kind[0] ? mmaplock.rd.fmt.ev[0].memcg_kind : "none"));
+	return o;
 }
 
 static json_t *mmaplock_result(const struct probe_ctx *ctx)
 {
 	json_t *o = json_object(), *h = json_object(), *dec = json_object();
-	uint64_t overrun = 0, dropped = 0;
 
 	(void)ctx;
 	if (!mmaplock.started)
 		return o;
+	/* the reader thread stops with the last sample: the histograms and the
+	 * deltas cover the same events */
+	mmaplock_raw_thread_stop();
 	for (int i = 0; i < MMAPLOCK_PARSE_NHIST; i++) {
 		struct hist_sum *sum = malloc(sizeof(*sum));
 		json_t *d = json_object();
@@ -404,18 +717,9 @@ static json_t *mmaplock_result(const struct probe_ctx *ctx)
 					    json_integer((json_int_t)mmaplock.parse.decades[i][k]));
 		json_object_set_new(dec, mmaplock_parse_hist_names[i], d);
 	}
-	mmaplock_buffer_stats(&overrun, &dropped);
 	json_object_set_new(o, "histograms", h);
 	json_object_set_new(o, "decades", dec);
-	json_object_set_new(o, "overhead", json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-		"events", (json_int_t)mmaplock.parse.events, "bytes_read", (json_int_t)mmaplock.bytes,
-		"reads", (json_int_t)mmaplock.reads, "parse_cpu_s", (double)mmaplock.parse_cpu_ns / 1e9,
-		"budget_stops", (json_int_t)mmaplock.budget_stops,
-		"overrun", (json_int_t)overrun, "dropped_events", (json_int_t)dropped,
-		"lines_unparsed", (json_int_t)mmaplock.parse.lines_unparsed,
-		"tids_untracked", (json_int_t)mmaplock.parse.untracked,
-		"buffer_size_kb_per_cpu", (json_int_t)MMAPLOCK_BUFFER_KB,
-		"timestamp_resolution", "1us (tracefs text output, trace_clock mono)"));
+	json_object_set_new(o, "overhead", mmaplock_overhead());
 	return o;
 }
 

@@ -82,13 +82,53 @@ static void mmaplock_parse_record(struct mmaplock_parse *p, int which, uint64_t 
 	p->decades[which][d]++;
 }
 
+void mmaplock_parse_event(struct mmaplock_parse *p, int32_t tid, int kind, bool write, bool success, uint64_t ts)
+{
+	struct mmaplock_parse_slot *s;
+
+	p->events++;
+	s = mmaplock_parse_slot(p, tid);
+	if (kind == MMAPLOCK_PARSE_START_LOCKING) {
+		p->starts[write]++;
+		if (s) {
+			s->start_write = (int8_t)write;
+			s->start_ns = ts;
+		}
+	} else if (kind == MMAPLOCK_PARSE_ACQUIRE_RETURNED) {
+		if (!success) {
+			p->failed[write]++;
+			if (s)
+				s->start_write = -1;
+			return;
+		}
+		p->acq[write]++;
+		if (!s)
+			return;
+		if (s->start_write == (int8_t)write)
+			mmaplock_parse_record(p, write ? MMAPLOCK_PARSE_WRITE_WAIT : MMAPLOCK_PARSE_READ_WAIT,
+					      ts - s->start_ns);
+		if (s->acq_write >= 0) /* a downgrade ends the write hold and starts a read one */
+			mmaplock_parse_record(p, s->acq_write ? MMAPLOCK_PARSE_WRITE_HOLD : MMAPLOCK_PARSE_READ_HOLD,
+					      ts - s->acq_ns);
+		s->start_write = -1;
+		s->acq_write = (int8_t)write;
+		s->acq_ns = ts;
+	} else {
+		p->releases[write]++;
+		if (s && s->acq_write == (int8_t)write)
+			mmaplock_parse_record(p, write ? MMAPLOCK_PARSE_WRITE_HOLD : MMAPLOCK_PARSE_READ_HOLD,
+					      ts - s->acq_ns);
+		if (s)
+			s->acq_write = -1;
+	}
+}
+
 void mmaplock_parse_line(struct mmaplock_parse *p, char *line)
 {
 	char *ev = strstr(line, ": mmap_lock_"), *t, *q;
 	uint64_t ts;
 	int32_t tid = 0;
-	bool write;
-	struct mmaplock_parse_slot *s;
+	int kind;
 
 	if (!ev)
 		goto bad;
@@ -112,46 +152,17 @@ void mmaplock_parse_line(struct mmaplock_parse *p, char *line)
 	if (tid <= 0)
 		goto bad;
 	ev += 12; /* past ": mmap_lock_" */
-	write = strstr(ev, "write=true") != NULL;
-	p->events++;
-	s = mmaplock_parse_slot(p, tid);
 	if (strncmp(ev, "start_locking", 13) == 0) {
-		p->starts[write]++;
-		if (s) {
-			s->start_write = (int8_t)write;
-			s->start_ns = ts;
-		}
+		kind = MMAPLOCK_PARSE_START_LOCKING;
 	} else if (strncmp(ev, "acquire_returned", 16) == 0) {
-		bool ok = strstr(ev, "success=true") != NULL;
-
-		if (!ok) {
-			p->failed[write]++;
-			if (s)
-				s->start_write = -1;
-			return;
-		}
-		p->acq[write]++;
-		if (!s)
-			return;
-		if (s->start_write == (int8_t)write)
-			mmaplock_parse_record(p, write ? MMAPLOCK_PARSE_WRITE_WAIT : MMAPLOCK_PARSE_READ_WAIT,
-					      ts - s->start_ns);
-		if (s->acq_write >= 0) /* a downgrade ends the write hold and starts a read one */
-			mmaplock_parse_record(p, s->acq_write ? MMAPLOCK_PARSE_WRITE_HOLD : MMAPLOCK_PARSE_READ_HOLD,
-					      ts - s->acq_ns);
-		s->start_write = -1;
-		s->acq_write = (int8_t)write;
-		s->acq_ns = ts;
+		kind = MMAPLOCK_PARSE_ACQUIRE_RETURNED;
 	} else if (strncmp(ev, "released", 8) == 0) {
-		p->releases[write]++;
-		if (s && s->acq_write == (int8_t)write)
-			mmaplock_parse_record(p, write ? MMAPLOCK_PARSE_WRITE_HOLD : MMAPLOCK_PARSE_READ_HOLD,
-					      ts - s->acq_ns);
-		if (s)
-			s->acq_write = -1;
+		kind = MMAPLOCK_PARSE_RELEASED;
 	} else {
+		p->events++; /* an mmap_lock event of a task, of a kind not known here */
 		goto bad;
 	}
+	mmaplock_parse_event(p, tid, kind, strstr(ev, "write=true") != NULL, strstr(ev, "success=true") != NULL, ts);
 	return;
 bad:
 	p->lines_unparsed++;

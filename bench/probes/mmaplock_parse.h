@@ -1,6 +1,7 @@
 /* mmaplock_parse: the pure part of the mmap_lock probe (probes/mmaplock.c):
- * parse the tracefs text lines of the mmap_lock tracepoints and pair them
- * per task into waits and holds.  No I/O; unit-tested on recorded lines by
+ * parse the tracefs text lines of the mmap_lock tracepoints, and pair them
+ * (or the events the binary reader, mmaplock_raw.c, decodes) per task into
+ * waits and holds.  No I/O; unit-tested on recorded lines by
  * tests/test_mmaplock.c.
  *
  * A line (trace_pipe, `trace` without its '#' header):
@@ -53,7 +54,7 @@ struct mmaplock_parse {
 	uint64_t decades[MMAPLOCK_PARSE_NHIST][MMAPLOCK_PARSE_DECADES];
 	/* [0] read, [1] write */
 	uint64_t acq[2], failed[2], starts[2], releases[2];
-	uint64_t events;         /* lines with a task, a time and ": mmap_lock_" */
+	uint64_t events;         /* events; text: lines with a task, a time and ": mmap_lock_" */
 	uint64_t lines_unparsed;
 	uint64_t untracked;      /* events of tasks that found no slot */
 	bool measuring;          /* record waits and holds */
@@ -71,6 +72,19 @@ void mmaplock_parse_free(struct mmaplock_parse *p);
 void mmaplock_parse_reset(struct mmaplock_parse *p);
 /* Empty the histograms and decades only. */
 void mmaplock_parse_reset_hists(struct mmaplock_parse *p);
+/* The event kinds (mmap_lock_start_locking, _acquire_returned, _released). */
+enum {
+	MMAPLOCK_PARSE_START_LOCKING,
+	MMAPLOCK_PARSE_ACQUIRE_RETURNED,
+	MMAPLOCK_PARSE_RELEASED,
+	MMAPLOCK_PARSE_NKIND,
+};
+
+/* One event of task tid at ts_ns (any clock, the same for every event):
+ * counted and paired as above (success is looked at for acquire_returned
+ * only).  The text path (mmaplock_parse_line) and the binary one
+ * (mmaplock_raw.c) both end here, so they pair alike. */
+void mmaplock_parse_event(struct mmaplock_parse *p, int32_t tid, int kind, bool write, bool success, uint64_t ts_ns);
 /* One line without its newline; the line is modified. */
 void mmaplock_parse_line(struct mmaplock_parse *p, char *line);
 /* Every newline-terminated line of the NUL-terminated text (modified);
