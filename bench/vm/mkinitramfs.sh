@@ -2,7 +2,8 @@
 # Build the base initramfs of the VM backend:
 #   bench/vm/mkinitramfs.sh ARCH BIN_DIR CACHE_DIR OUT [KERNEL_DIR]
 # Holds busybox-static for ARCH (Debian's package, fetched with apt-get
-# download), the suite's static binaries from BIN_DIR (faultline, fl-slowfs),
+# download; for riscv64, which Debian 12 lacks, trixie's, and for s390x
+# bookworm's, through the private apt of bench/cross/foreign-apt.sh), the suite's static binaries from BIN_DIR (faultline, fl-slowfs),
 # bench/vm/init as /init, and, when KERNEL_DIR (from debian-kernel.sh) has
 # modules, those modules with their load order.  `faultline vm` appends the
 # run's own files (scenario, arguments) as a second cpio segment.
@@ -16,7 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
 x86_64) darch=amd64 ;;
 aarch64) darch=arm64 ;;
-*) log "unsupported arch '$arch'"; exit 2 ;;
+ppc64le) darch=ppc64el ;;
+s390x) darch=s390x ;;
+riscv64) darch=riscv64 ;;
+*) log "unsupported arch '$arch' (x86_64, aarch64, ppc64le, s390x, riscv64)"; exit 2 ;;
 esac
 for f in faultline fl-slowfs; do
 	[ -x "$bin/$f" ] || { log "$bin/$f missing (make ARCH=$arch)"; exit 3; }
@@ -26,11 +30,20 @@ bb=$cache/busybox-$darch/busybox
 if [ ! -x "$bb" ]; then
 	t=$(mktemp -d "$cache/.busybox.XXXXXX")
 	log "downloading busybox-static:$darch"
-	(cd "$t" && apt-get download -q "busybox-static:$darch" >/dev/null 2>&1) || {
-		rm -rf "$t"; log "apt-get download busybox-static:$darch failed"; exit 3; }
+	if [ "$darch" = riscv64 ]; then
+		(cd "$t" && "$here/../cross/foreign-apt.sh" riscv64 trixie "$cache/apt-riscv64-trixie" download busybox-static)
+	elif [ "$darch" = s390x ]; then
+		# no dpkg architecture s390x here (docs/cross.md): bookworm's package, privately
+		(cd "$t" && "$here/../cross/foreign-apt.sh" s390x bookworm "$cache/apt-s390x-bookworm" download busybox-static)
+	else
+		(cd "$t" && apt-get download -q "busybox-static:$darch" >/dev/null 2>&1)
+	fi || { rm -rf "$t"; log "apt-get download busybox-static:$darch failed"; exit 3; }
 	dpkg-deb -x "$t"/*.deb "$t/root"
 	mkdir -p "$(dirname "$bb")"
-	cp "$t/root/bin/busybox" "$bb.tmp" && mv "$bb.tmp" "$bb"
+	# bookworm: /bin/busybox; trixie (merged /usr): /usr/bin/busybox
+	src=$t/root/bin/busybox
+	[ -f "$src" ] || src=$t/root/usr/bin/busybox
+	cp "$src" "$bb.tmp" && mv "$bb.tmp" "$bb"
 	rm -rf "$t"
 fi
 root=$(mktemp -d "$cache/.initramfs.XXXXXX")

@@ -20,11 +20,22 @@
 const struct qemu_arch qemu_arches[] = {
 	{ "x86_64", "qemu-system-x86_64", "q35", "max", "ttyS0", "bzImage", "pci", true },
 	{ "aarch64", "qemu-system-aarch64", "virt", "max", "ttyAMA0", "Image", "pci", true },
-	{ "riscv64", "qemu-system-riscv64", "virt", "rv64", "ttyS0", "Image", "pci", false },
-	{ "ppc64le", "qemu-system-ppc64", "pseries", "POWER9", "hvc0", "vmlinux", "pci", false },
-	{ "s390x", "qemu-system-s390x", "s390-ccw-virtio", "max", "ttysclp0", "bzImage", "ccw", false },
+	{ "riscv64", "qemu-system-riscv64", "virt", "rv64", "ttyS0", "Image", "pci", true },
+	{ "ppc64le", "qemu-system-ppc64", "pseries", "POWER9", "hvc0", "vmlinux", "pci", true },
+	{ "s390x", "qemu-system-s390x", "s390-ccw-virtio", "max", "ttysclp0", "bzImage", "ccw", true },
 };
 const size_t qemu_arch_count = FL_ARRAY_SIZE(qemu_arches);
+
+/* Firmware an arch's machine needs before -kernel (QEMU's -bios).  riscv64:
+ * OpenSBI from Debian's opensbi package (the fw_dynamic build, which passes
+ * the device tree on to the kernel).  The others need none: x86_64's SeaBIOS,
+ * ppc64le's SLOF and s390x's s390-ccw.img are QEMU's own defaults. */
+static const char *qemu_bios(const char *arch)
+{
+	if (!strcmp(arch, "riscv64"))
+		return "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+	return NULL;
+}
 
 const struct qemu_arch *qemu_arch_find(const char *name)
 {
@@ -125,12 +136,17 @@ pid_t qemu_start(struct vm *v, const char *initrd, const char *disk)
 	ok |= qemu_add_arg(argv, &n, 80, "none");
 	ok |= qemu_add_arg(argv, &n, 80, "-serial");
 	ok |= qemu_add_arg(argv, &n, 80, "file:%s/console.log", v->dir);
+	if (qemu_bios(v->arch->name)) {
+		ok |= qemu_add_arg(argv, &n, 80, "-bios");
+		ok |= qemu_add_arg(argv, &n, 80, "%s", qemu_bios(v->arch->name));
+	}
 	ok |= qemu_add_arg(argv, &n, 80, "-kernel");
 	ok |= qemu_add_arg(argv, &n, 80, "%s", v->kernel);
 	ok |= qemu_add_arg(argv, &n, 80, "-initrd");
 	ok |= qemu_add_arg(argv, &n, 80, "%s", initrd);
 	ok |= qemu_add_arg(argv, &n, 80, "-append");
-	ok |= qemu_add_arg(argv, &n, 80, "console=%s panic=-1 oops=panic quiet rdinit=/init", v->arch->console);
+	ok |= qemu_add_arg(argv, &n, 80, "console=%s panic=-1 oops=panic quiet rdinit=/init%s%s", v->arch->console,
+			   v->append ? " " : "", v->append ? v->append : "");
 	ok |= qemu_add_arg(argv, &n, 80, "-drive");
 	ok |= qemu_add_arg(argv, &n, 80, "file=%s,format=raw,if=none,id=disk0,cache=none,aio=threads%s", disk,
 			   throttle);

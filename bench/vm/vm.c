@@ -49,6 +49,8 @@ static const struct util_option vm_options[] = {
 	{ "vm-timeout", "S", "watchdog for the whole guest, boot included (default: 240 + the run's own bound)",
 	  0 },
 	{ "qemu", "PATH", "QEMU binary (default: the arch's qemu-system-*)", 0 },
+	{ "append", "ARGS", "more kernel command line for the guest, after the suite's own (e.g. "
+	  "\"transparent_hugepage=never\"); recorded in environment.vm.qemu_command", 0 },
 	{ "out", "DIR", "directory for the result and the console log (default: results)", 0 },
 	{ "quiet", NULL, "no progress line on stderr", 0 },
 	{ "help", NULL, "this text", 0 },
@@ -139,6 +141,8 @@ static int vm_option(struct vm *v, const char *name, const char *arg)
 		v->initrd = arg;
 	} else if (!strcmp(name, "manifest")) {
 		v->manifest = arg;
+	} else if (!strcmp(name, "append")) {
+		v->append = arg;
 	} else if (!strcmp(name, "qemu")) {
 		v->qemu = arg;
 	} else if (!strcmp(name, "out")) {

@@ -49,6 +49,7 @@ struct vm {
 	const struct qemu_arch *arch;
 	const char *kernel, *initrd, *manifest, *qemu, *out_dir, *scenario_path, *accel_opt, *tcg_threads;
 	const char *accel_probe_out, *accel_from;
+	const char *append;		/* --append: added to the guest kernel's command line */
 	uint64_t mem_bytes, disk_bytes, read_bps, read_iops, swap_bytes;
 	int cpus;
 	double vm_timeout_s;
