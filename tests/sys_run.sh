@@ -183,7 +183,8 @@ grep -q "bad.json:3: victim.fault_threads: out of range" "$tmp/r3.out" || why="$
 "$FL" run bench/scenarios/smoke.json --set 'report.headline=["fault.majr.p99"]' --out "$tmp/r3" >"$tmp/r6.out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "report.headline: unknown metric 'fault.majr.p99' (did you mean 'fault.major.p99'?)" "$tmp/r6.out" &&
 	pass headline_typo_exits_2 || fail headline_typo_exits_2 "status $rc: $(cat "$tmp/r6.out")"
-"$FL" run bench/scenarios/smoke.json --out "$tmp/missing-dir" >"$tmp/r5.out" 2>&1; rc=$?
+# (a missing --out directory is created: tests/sys_first_hour.sh; one that cannot be is refused)
+"$FL" run bench/scenarios/smoke.json --out /proc/faultline-nowhere/missing-dir >"$tmp/r5.out" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "missing-dir" "$tmp/r5.out" && pass bad_out_dir_exits_2 ||
 	fail bad_out_dir_exits_2 "status $rc: $(cat "$tmp/r5.out")"
 
@@ -276,4 +277,78 @@ else
 	done
 	rmdir /tmp/faultline-slowfs-* 2>/dev/null
 fi
+# 10. data files keyed by size and content version: two scenarios with
+#     different file sizes alternate in one storage.path without rewriting
+#     each other's files (the result's storage.files_created/files_reused,
+#     and the files' inodes and mtimes)
+mkdir -p "$tmp/k"
+kd=$tmp/kdata
+keyrun() { # NAME SCENARIO SIZE: a 1-second run; f = its result
+	"$FL" run "bench/scenarios/$2.json" --duration 1 --iterations 1 --quiet --out "$tmp/k" \
+		--set storage.path="$kd" --set victim.files.size_bytes="$3" --label "$1" >"$tmp/k-$1.out" 2>&1
+	f=$(ls "$tmp"/k/*-"$1"-*.json 2>/dev/null | head -1)
+	[ -n "$f" ] && echo "$(jqr "$f" .storage.files_created) $(jqr "$f" .storage.files_reused) $(jqr "$f" .storage.files_dir)"
+}
+s1=$(keyrun ka smoke 16M); stamp1=$(stat -c '%n %i %Y' "$kd"/files-16M-v1/data-* 2>/dev/null)
+s2=$(keyrun kb mmap-writer 24M)
+s3=$(keyrun kc smoke 16M); stamp3=$(stat -c '%n %i %Y' "$kd"/files-16M-v1/data-* 2>/dev/null)
+s4=$(keyrun kd mmap-writer 24M)
+why=""
+[ "$s1" = "4 0 $kd/files-16M-v1" ] || why="$why smoke first: created/reused/dir '$s1';"
+[ "$s2" = "1 0 $kd/files-24M-v1" ] || why="$why mmap-writer first: '$s2';"
+[ "$s3" = "0 4 $kd/files-16M-v1" ] || why="$why smoke again: '$s3' (want 0 created, 4 reused);"
+[ "$s4" = "0 1 $kd/files-24M-v1" ] || why="$why mmap-writer again: '$s4';"
+[ -n "$stamp1" ] && [ "$stamp1" = "$stamp3" ] || why="$why the 16M files changed (inode/mtime);"
+[ "$(stat -c %s "$kd"/files-24M-v1/data-000000 2>/dev/null)" = 25165824 ] || why="$why 24M file size;"
+[ -z "$why" ] && pass storage_keyed_alternate || fail storage_keyed_alternate "$why"
+
+# 11. the free-space check covers every file to be created, together: on a
+#     200 MiB tmpfs (mounted here, unmounted after), 4 files of 40 MiB fit
+#     one at a time (40 + 64 MiB headroom) but not together (160 + 64):
+#     refused before any is written; 2 of them (80 + 64) are created
+small=$tmp/small
+if ! mkdir -p "$small" || ! mount -t tmpfs -o size=200M,mode=0755 faultline-systest "$small" 2>/dev/null; then
+	skip storage_total_space "cannot mount a tmpfs"
+else
+	"$FL" run bench/scenarios/smoke.json --duration 1 --iterations 1 --quiet --out "$tmp/k" --label ts1 \
+		--set storage.path="$small" --set victim.files.size_bytes=40M >"$tmp/ts1.out" 2>&1; rc1=$?
+	left=$(find "$small" -type f | wc -l)
+	"$FL" run bench/scenarios/smoke.json --duration 1 --iterations 1 --quiet --out "$tmp/k" --label ts2 \
+		--set storage.path="$small" --set victim.files.size_bytes=40M --set victim.files.count=2 \
+		>"$tmp/ts2.out" 2>&1; rc2=$?
+	f2=$(ls "$tmp"/k/*-ts2-*.json 2>/dev/null | head -1)
+	why=""
+	[ "$rc1" = 1 ] || why="$why 4 files: exit $rc1 (want 1);"
+	grep -q "the 4 missing files of 40M (victim.files.size_bytes) need 160 MiB together" "$tmp/ts1.out" ||
+		why="$why no total in the message: $(grep storage "$tmp/ts1.out" | head -2 | tr '\n' ' ');"
+	[ "$left" = 0 ] || why="$why $left file(s) written before the refusal;"
+	[ "$rc2" = 0 ] && [ -n "$f2" ] && [ "$(jqr "$f2" .storage.files_created)" = 2 ] ||
+		why="$why 2 files: exit $rc2, created $( [ -n "$f2" ] && jqr "$f2" .storage.files_created);"
+	umount "$small" || why="$why umount $small failed;"
+	[ -z "$why" ] && pass storage_total_space || fail storage_total_space "$why"
+fi
+
+# 12. ./run.sh clean: lists the suite's data files and results; removes them
+#     only with --yes, and nothing that is not the suite's
+echo mine >"$kd/notes.txt"
+echo mine >"$kd/files-16M-v1/notes.txt"
+echo '{}' >"$tmp/k/mine.json"
+list=$(bash bench/storage/clean.sh --path "$kd" --results-dir "$tmp/k" 2>&1)
+dry=$(bash bench/storage/clean.sh --data --results --path "$kd" --results-dir "$tmp/k" 2>&1)
+n_before=$(find "$kd" "$tmp/k" -type f | wc -l)
+bash bench/storage/clean.sh --yes --path "$kd" --results-dir "$tmp/k" >/dev/null 2>&1; rc_noyes=$?
+bash bench/storage/clean.sh --data --results --yes --path "$kd" --results-dir "$tmp/k" >"$tmp/clean.out" 2>&1; rc=$?
+why=""
+grep -Eq '^  files-16M-v1/ +4 file' <<<"$list" || why="$why listing lacks files-16M-v1 (4 files);"
+grep -Eq '^  files-24M-v1/ +1 file' <<<"$list" || why="$why listing lacks files-24M-v1;"
+grep -q ' 6 result file' <<<"$list" || why="$why listing: $(grep result <<<"$list");"
+grep -q 'dry run' <<<"$dry" || why="$why --data without --yes is no dry run;"
+[ "$n_before" = "$((4 + 1 + 2 + 6 + 1))" ] || why="$why the dry run removed files ($n_before left);"
+[ "$rc_noyes" = 2 ] || why="$why --yes alone: exit $rc_noyes (want 2);"
+[ "$rc" = 0 ] || why="$why exit $rc;"
+rest=$(cd "$tmp" && find kdata k -type f | sort | tr '\n' ' ')
+[ "$rest" = "k/mine.json kdata/files-16M-v1/notes.txt kdata/notes.txt " ] || why="$why left: $rest;"
+[ ! -d "$kd/files-24M-v1" ] || why="$why empty files-24M-v1 not removed;"
+bash bench/storage/clean.sh --path relative/x >/dev/null 2>&1; [ $? = 2 ] || why="$why relative --path accepted;"
+[ -z "$why" ] && pass clean_data_results || fail clean_data_results "$why"
 exit $failed

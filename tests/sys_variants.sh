@@ -77,7 +77,7 @@ fi
 #    would not create them there).
 if ! mkdir -p "$tmp/ram" || ! mount -t ramfs ramfs "$tmp/ram" 2>/dev/null; then
 	skip odirect_refused "cannot mount ramfs"
-elif ! cp "$tmp"/data/data-00000[0-3] "$tmp/ram/"; then
+elif ! cp "$tmp"/data/files-16M-v1/data-00000[0-3] "$tmp/ram/"; then
 	fail odirect_refused "copying the data files into ramfs"
 else
 	run od_ram gup-odirect "${SHORT[@]}" --set storage.type=dir --set storage.path="$tmp/ram"

@@ -50,6 +50,83 @@ case_ src-not-kernel 2 "--src '$tmp/notakernel': not a Linux source tree" build 
 case_ patch-missing 2 "--patch '/nonexistent.patch'" build --patch /nonexistent.patch --out x
 case_ out-exists 2 "--out 'exists'.*--force" build --out exists
 
+# --config FILE: the user's .config as the base
+printf 'CONFIG_ARM64=y\n# CONFIG_X86_64 is not set\n' >"$tmp/arm64.config"
+printf 'CONFIG_X86_64=y\nCONFIG_SMP=y\n' >"$tmp/x86.config"
+case_ help-config 0 '--config F' build --help
+case_ config-missing 2 "--config '/nonexistent/.config': no such readable file" build --config /nonexistent/.config --out x
+case_ config-not-config 2 "--config '$tmp/file.txt': not a kernel .config" build --config "$tmp/file.txt" --out x
+case_ config-wrong-arch 2 "--config '$tmp/arm64.config': an arm64 config" build --config "$tmp/arm64.config" --out x
+case_ config-wrong-arch-arm 2 "an x86_64 config \(CONFIG_X86_64=y\) for --arch aarch64" \
+	build --config "$tmp/x86.config" --arch aarch64 --out x
+case_ config-accepted 2 "--out 'exists'.*--force" build --config "$tmp/x86.config" --out exists
+
+# --ref REF|A..B: a commit of a git repository, exported without touching
+# the checkout.  A toy repository with a kernel's top-level layout.
+case_ help-ref 0 '--ref R' build --help
+case_ ref-needs-src 2 "--ref 'v1': needs --src DIR, a git repository" build --ref v1 --out x
+case_ ref-not-git 2 "--src '$tmp/notakernel' is not a git repository" build --src "$tmp/notakernel" --ref v1 --out x
+if ! command -v git >/dev/null; then
+	echo "SKIP ref-git-cases: git is not installed"
+else
+	g=$tmp/linux
+	mkdir -p "$g/arch/x86" "$tmp/notlinux"
+	git() { command git -c user.name=t -c user.email=t@t -c init.defaultBranch=main "$@"; }
+	{
+		git -C "$g" init -q && echo 'all:' >"$g/Makefile" && echo 'mainmenu "t"' >"$g/Kconfig" &&
+			echo x >"$g/arch/x86/x" && git -C "$g" add -A && git -C "$g" commit -qm one && git -C "$g" tag v1 &&
+			echo y >>"$g/Kconfig" && git -C "$g" commit -qam two && git -C "$g" tag v2 &&
+			echo 'CONFIG_X86_64=y' >"$g/.config" && echo local >>"$g/Makefile" &&
+			git -C "$tmp/notlinux" init -q && echo x >"$tmp/notlinux/README" &&
+			git -C "$tmp/notlinux" add -A && git -C "$tmp/notlinux" commit -qm one
+	} >/dev/null 2>&1 || echo "FAIL ref-setup: could not make the toy repository"
+	head_before=$(git -C "$g" rev-parse HEAD) status_before=$(git -C "$g" status --porcelain | sort | tr '\n' ' ')
+	case_ ref-unknown 2 "--ref 'nope': 'nope' is not a commit of $g" build --src "$g" --ref nope --out x
+	case_ ref-three-dots 2 "--ref 'v1...v2': use A\.\.B" build --src "$g" --ref v1...v2 --out x
+	case_ ref-open-range 2 "--ref 'v1\.\.': expected a commit or A\.\.B" build --src "$g" --ref v1.. --out x
+	case_ ref-not-ancestor 2 "--ref 'v2\.\.v1': v2 is not an ancestor of v1" build --src "$g" --ref v2..v1 --out x
+	case_ ref-empty-range 2 "--ref 'v1\.\.v1': an empty range" build --src "$g" --ref v1..v1 --out x
+	case_ ref-not-linux 2 "--src '$tmp/notlinux': not a Linux source tree at HEAD \(no Makefile\)" \
+		build --src "$tmp/notlinux" --ref HEAD --out x
+	# a configured, dirty checkout is fine with --ref (only the commit is used);
+	# reaching the --out check means every --ref check passed
+	case_ ref-accepted 2 "--out 'exists'.*--force" build --src "$g" --ref v1 --out exists
+	case_ ref-range-accepted 2 "--out 'exists'.*--force" build --src "$g" --ref v1..v2 --out exists
+	case_ no-ref-configured 2 "the tree is configured" build --src "$g" --out x
+	if [ "$(git -C "$g" rev-parse HEAD)" = "$head_before" ] &&
+		[ "$(git -C "$g" status --porcelain | sort | tr '\n' ' ')" = "$status_before" ]; then
+		echo "PASS ref-checkout-untouched"
+	else
+		echo "FAIL ref-checkout-untouched: HEAD or the working tree of $g changed"
+		failed=1
+	fi
+fi
+
+# --append ARGS (faultline vm, through ./run.sh run/ab): the guest kernel's
+# command line is the suite's own plus ARGS.  A stand-in QEMU records its
+# arguments and exits, so no guest boots.
+FL=${BUILD:-build}/faultline
+case "$FL" in /*) ;; *) FL=$ROOT/$FL ;; esac
+if [ ! -x "$FL" ]; then
+	echo "SKIP vm-append: $FL not built"
+else
+	printf '#!/bin/sh\n[ "$1" = --version ] && { echo "QEMU emulator version 7.2.0"; exit 0; }\necho "$@" >>%s/qemu.args\nexit 1\n' \
+		"$tmp" >"$tmp/qemu"
+	chmod +x "$tmp/qemu"
+	echo k >"$tmp/vmlinuz"; echo i >"$tmp/initrd"; mkdir -p "$tmp/vmout"
+	timeout 60 "$FL" vm --qemu "$tmp/qemu" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" --accel tcg \
+		--append "transparent_hugepage=never fl_test=1" --out "$tmp/vmout" --duration 1 \
+		"$ROOT/bench/scenarios/smoke.json" >"$tmp/vm.out" 2>&1
+	if grep -q 'oops=panic quiet rdinit=/init transparent_hugepage=never fl_test=1 ' "$tmp/qemu.args" 2>/dev/null; then
+		echo "PASS vm-append"
+	else
+		echo "FAIL vm-append: QEMU got: $(grep -o -- '-append .*rdinit=/init[^-]*' "$tmp/qemu.args" 2>/dev/null | head -1)"
+		failed=1
+	fi
+	"$FL" vm --help | grep -q -- '--append ARGS' && echo "PASS vm-append-help" ||
+		{ echo "FAIL vm-append-help: faultline vm --help lacks --append"; failed=1; }
+fi
+
 # nothing was created by the refused builds
 left=$(cd "$FL_KERNELS_DIR" && find . -mindepth 1 | sort | tr '\n' ' ')
 if [ "$left" = "./exists " ]; then

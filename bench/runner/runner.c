@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "workloads/role.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -64,8 +65,57 @@ static void runner_usage(FILE *out)
 		     "Exit status: 0 ok, 1 the run failed or was interrupted, 2 bad input, 3 missing resource.\n\n"
 		     "Options:\n");
 	util_options_help(out, runner_options, FL_ARRAY_SIZE(runner_options), 22);
-	fprintf(out, "\n");
+	fprintf(out, "\nThrough ./run.sh only: the VM backend boots a kernel in QEMU and runs there (docs/vm.md;\n"
+		     "run.sh hands these to `faultline vm`, whose other options are in faultline vm --help):\n"
+		     "  --kernel IMAGE|NAME    a kernel image, or NAME under build/kernels/ (./run.sh kernel build)\n"
+		     "  --debian-kernel V[:A]  Debian's packaged kernel V (e.g. 6.12, 6.12:arm64)\n\n");
 	config_print_help(out);
+}
+
+/* Levenshtein distance of two names (up to 63 characters), for "did you mean". */
+static size_t runner_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	for (size_t j = 0; j <= lb && lb < 64; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la && la < 64 && lb < 64; i++) {
+		size_t diag = row[0], up;
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++, diag = up) {
+			size_t sub = diag + (a[i - 1] != b[j - 1]), ins = (row[j] < row[j - 1] ? row[j] : row[j - 1]) + 1;
+
+			up = row[j];
+			row[j] = sub < ins ? sub : ins;
+		}
+	}
+	return la < 64 && lb < 64 ? row[lb] : (size_t)-1;
+}
+
+/* A scenario file that does not exist: the closest *.json in its directory. */
+static void runner_suggest_scenario(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[4096], best[256] = "";
+	size_t best_d = (size_t)-1, blen = strlen(base) - (strstr(base, ".json") ? 5 : 0);
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	d = opendir(dir);
+	for (struct dirent *de; d && (de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+		char x[256], y[256];
+
+		if (n <= 5 || n >= sizeof(x) || strcmp(de->d_name + n - 5, ".json") || blen >= sizeof(y))
+			continue;
+		snprintf(x, sizeof(x), "%.*s", (int)(n - 5), de->d_name);
+		snprintf(y, sizeof(y), "%.*s", (int)blen, base);
+		if (runner_distance(y, x) < best_d)
+			best_d = runner_distance(y, x), snprintf(best, sizeof(best), "%s", x);
+	}
+	if (d && closedir(d) == 0 && best[0] && best_d <= 1 + blen / 3)
+		fprintf(stderr, "faultline: did you mean '%s' (%s/%s.json)?\n", best, dir, best);
 }
 
 static int runner_config_fd(const struct config *cfg, char *err, size_t errlen)
@@ -430,9 +480,12 @@ static char *runner_option_set(const char *name, const char *value)
 	return NULL;
 }
 
+/* A scenario key from the command line, and the option ("set", "duration", ...) that gave it. */
+struct runner_set { char *kv; const char *opt; };
+
 /* The command line: options into r, scenario keys into sets.  0 go on,
  * 1 --help printed, -1 bad usage (said why). */
-static int runner_parse_options(struct run *r, int argc, char **argv, char **sets, int *nsets)
+static int runner_parse_options(struct run *r, int argc, char **argv, struct runner_set *sets, int *nsets)
 {
 	struct option longopts[FL_ARRAY_SIZE(runner_options) + 1];
 	int opt;
@@ -457,19 +510,21 @@ static int runner_parse_options(struct run *r, int argc, char **argv, char **set
 				return -1;
 			}
 		} else if (!strcmp(name, "set")) {
-			sets[(*nsets)++] = strdup(optarg);
+			sets[(*nsets)++] = (struct runner_set){ strdup(optarg), "set" };
 		} else if (*name) {
 			char *set = runner_option_set(name, optarg);
 
 			if (set)
-				sets[(*nsets)++] = set;
+				sets[(*nsets)++] = (struct runner_set){ set, name };
 		} else {
 			fprintf(stderr, "Try 'faultline run --help'.\n");
 			return -1;
 		}
 	}
 	if (optind != argc - 1) {
-		runner_usage(stderr);
+		fprintf(stderr, "usage: faultline run SCENARIO.json [--label L] [--duration S] [--iterations N] "
+				"[--set KEY=VALUE ...] [--out DIR] [options]\nEvery option and scenario key: "
+				"faultline run --help (or ./run.sh run --help); the scenarios: ./run.sh scenarios\n");
 		return -1;
 	}
 	r->scenario_path = argv[optind];
@@ -480,7 +535,8 @@ static int runner_parse_options(struct run *r, int argc, char **argv, char **set
  * output directory, the test-only stall.  0 go on, 1 --help done, -1 bad input. */
 static int runner_resolve(struct run *r, int argc, char **argv)
 {
-	char **sets = calloc((size_t)argc + 1, sizeof(char *)), err[2048], *stall;
+	struct runner_set *sets = calloc((size_t)argc + 1, sizeof(*sets));
+	char err[2048], *stall;
 	int nsets = 0, ret = -1;
 	struct stat sb;
 
@@ -494,11 +550,17 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 	ret = -1;
 	if (config_load(&r->cfg, r->scenario_path, err, sizeof(err)) < 0) {
 		util_err("%s", err);
+		if (access(r->scenario_path, F_OK) < 0)
+			runner_suggest_scenario(r->scenario_path);
 		goto exit;
 	}
 	for (int i = 0; i < nsets; i++)
-		if (config_set(&r->cfg, sets[i], err, sizeof(err)) < 0) {
-			util_err("%s", err);
+		if (config_set(&r->cfg, sets[i].kv, err, sizeof(err)) < 0) {
+			/* --duration -5 is an error of --duration, not of --set */
+			if (strcmp(sets[i].opt, "set") && !strncmp(err, "--set: ", 7))
+				util_err("--%s: %s", sets[i].opt, err + 7);
+			else
+				util_err("%s", err);
 			goto exit;
 		}
 	if (config_check(&r->cfg, r->scenario_path, err, sizeof(err)) < 0 ||
@@ -506,7 +568,9 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 		util_err("%s", err);
 		goto exit;
 	}
-	if (stat(r->out_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(r->out_dir, W_OK) < 0) {
+	/* a missing output directory is created (0755), as fl-report --out does */
+	if ((stat(r->out_dir, &sb) < 0 && errno == ENOENT && util_mkdir_p(r->out_dir, 0755) < 0) ||
+	    stat(r->out_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(r->out_dir, W_OK) < 0) {
 		util_err("--out: %s is not a writable directory: %s", r->out_dir, errno ? strerror(errno) : "not a directory");
 		goto exit;
 	}
@@ -524,7 +588,7 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 	ret = 0;
 exit:
 	for (int i = 0; i < nsets; i++)
-		free(sets[i]);
+		free(sets[i].kv);
 	free(sets);
 	return ret;
 }

@@ -15,7 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log() { echo "ab: $*" >&2; }
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+# the comment block above, up to the first line that is not a comment
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" >&2; }
 
 scen="" a="" b="" n=3 out="" rest=()
 while [ $# -gt 0 ]; do

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Build a guest kernel for the VM backend (docs/kernels.md):
-#   ./run.sh kernel build [--src DIR|TARBALL|debian] [--patch FILE ...]
+#   ./run.sh kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B]
+#                         [--config FILE] [--patch FILE ...]
 #                         [--arch x86_64|aarch64] --out NAME [--jobs N] [--force]
-# Config: make defconfig + the arch's guest config + bench/vm/kernel.config,
-# checked option by option.  Output: build/kernels/NAME/{IMAGE,config,
+# Config: make defconfig (or the user's --config) + the arch's guest config +
+# bench/vm/kernel.config, checked option by option.  --ref exports a commit
+# of a git repository with `git archive` (the user's checkout is untouched);
+# A..B exports A and applies the commits A..B as patches (git format-patch),
+# so A and A..B share one incremental work tree.  Output: build/kernels/NAME/{IMAGE,config,
 # manifest.json,kernel.config,patches/}.  Builds are incremental: one work tree
 # per (source, arch) under build/kernels/work/, with a hard-link copy of the
 # pristine source refreshed before every build and a reused O= object dir.
@@ -24,12 +28,20 @@ die() { local rc=$1; shift; echo "kernel-build: $*" >&8; exit "$rc"; }
 
 usage() {
 	cat <<'USAGE'
-usage: ./run.sh kernel build [--src DIR|TARBALL|debian] [--patch FILE ...]
-                             [--arch x86_64|aarch64] --out NAME [--jobs N] [--force]
+usage: ./run.sh kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B] [--config FILE]
+                             [--patch FILE ...] [--arch x86_64|aarch64] --out NAME
+                             [--jobs N] [--force]
 
   --src S      kernel source: a source tree DIR, a TARBALL (.tar, .tar.gz, .tar.xz,
                .tar.bz2, .tgz), or `debian` (default): Debian's linux-source-6.12
                package, installed if missing and unpacked once
+  --ref R      with --src DIR, a git repository: build commit R (a tag, branch or
+               hash) exported with `git archive`, never touching your checkout or
+               its .config; A..B builds B as A plus the commits A..B applied as
+               patches (git format-patch), sharing A's work tree (incremental)
+  --config F   your own .config as the base instead of defconfig; the arch's guest
+               config and bench/vm/kernel.config are merged on top and every
+               option of the fragment is checked
   --patch F    apply F with `patch -p1` (repeatable, applied in order)
   --arch A     x86_64 (default) or aarch64 (cross-compiled on x86_64)
   --out NAME   output build/kernels/NAME/ ([A-Za-z0-9._+-], not starting with '.')
@@ -37,9 +49,9 @@ usage: ./run.sh kernel build [--src DIR|TARBALL|debian] [--patch FILE ...]
   --force      replace an existing build/kernels/NAME
   --help       this text
 
-Config: make defconfig, the arch's guest config (x86_64: kvm_guest.config,
-aarch64: virt.config), bench/vm/kernel.config merged with merge_config.sh,
-make olddefconfig; every option of the fragment is checked.
+Config: make defconfig (or --config FILE), the arch's guest config (x86_64:
+kvm_guest.config, aarch64: virt.config), bench/vm/kernel.config merged with
+merge_config.sh, make olddefconfig; every option of the fragment is checked.
 Output: NAME/<image> (bzImage or Image), NAME/config, NAME/manifest.json,
 NAME/kernel.config, NAME/patches/.
 Exit status: 0 ok, 1 build failure, 2 bad arguments, 3 missing resource.
@@ -77,13 +89,15 @@ build) shift ;;
 *) die 2 "unknown subcommand '$1' (only: build; see ./run.sh kernel --help)" ;;
 esac
 
-SRC=debian ARCH=x86_64 NAME= JOBS=$(nproc) FORCE=0
+SRC=debian ARCH=x86_64 NAME= JOBS=$(nproc) FORCE=0 REF= BASECONFIG=
 PATCHES=()
 need_val() { [ $# -ge 2 ] && [ -n "$2" ] || die 2 "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--src) need_val "$@"; SRC=$2; shift 2 ;;
 	--patch) need_val "$@"; PATCHES+=("$2"); shift 2 ;;
+	--ref) need_val "$@"; REF=$2; shift 2 ;;
+	--config) need_val "$@"; BASECONFIG=$2; shift 2 ;;
 	--arch) need_val "$@"; ARCH=$2; shift 2 ;;
 	--out) need_val "$@"; NAME=$2; shift 2 ;;
 	--jobs) need_val "$@"; JOBS=$2; shift 2 ;;
@@ -103,8 +117,45 @@ arch_table "$ARCH" || die 2 "--arch '$ARCH': unsupported (x86_64, aarch64)"
 for p in ${PATCHES[@]+"${PATCHES[@]}"}; do
 	[ -f "$p" ] && [ -r "$p" ] || die 2 "--patch '$p': no such readable file"
 done
+if [ -n "$BASECONFIG" ]; then
+	[ -f "$BASECONFIG" ] && [ -r "$BASECONFIG" ] || die 2 "--config '$BASECONFIG': no such readable file"
+	grep -qE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$BASECONFIG" ||
+		die 2 "--config '$BASECONFIG': not a kernel .config (no CONFIG_ lines)"
+	case "$ARCH" in
+	x86_64) ! grep -q '^CONFIG_ARM64=y' "$BASECONFIG" ||
+		die 2 "--config '$BASECONFIG': an arm64 config (CONFIG_ARM64=y) for --arch x86_64" ;;
+	aarch64) ! grep -q '^CONFIG_X86_64=y' "$BASECONFIG" ||
+		die 2 "--config '$BASECONFIG': an x86_64 config (CONFIG_X86_64=y) for --arch aarch64" ;;
+	esac
+fi
+GIT_REPO= GIT_BASE= GIT_TIP= GIT_RANGE=
+if [ -n "$REF" ]; then
+	[ "$SRC" != debian ] && [ -d "$SRC" ] ||
+		die 2 "--ref '$REF': needs --src DIR, a git repository of the kernel (got --src '$SRC')"
+	command -v git >/dev/null || die 3 "--ref '$REF': git is not installed (apt-get install git)"
+	GIT_REPO=$(git -C "$SRC" rev-parse --absolute-git-dir 2>/dev/null) ||
+		die 2 "--ref '$REF': --src '$SRC' is not a git repository"
+	resolve() { git -C "$SRC" rev-parse --verify --quiet "$1^{commit}" ||
+		die 2 "--ref '$REF': '$1' is not a commit of $SRC"; }
+	case "$REF" in
+	*...*) die 2 "--ref '$REF': use A..B (two dots: the commits of B not in A)" ;;
+	?*..?*)
+		GIT_BASE=$(resolve "${REF%%..*}") GIT_TIP=$(resolve "${REF#*..}") GIT_RANGE=$REF
+		git -C "$SRC" merge-base --is-ancestor "$GIT_BASE" "$GIT_TIP" ||
+			die 2 "--ref '$REF': ${REF%%..*} is not an ancestor of ${REF#*..} (the commits are applied on ${REF%%..*})"
+		[ "$GIT_BASE" != "$GIT_TIP" ] || die 2 "--ref '$REF': an empty range" ;;
+	*..* | -*) die 2 "--ref '$REF': expected a commit or A..B" ;;
+	*) GIT_BASE=$(resolve "$REF") GIT_TIP=$GIT_BASE ;;
+	esac
+fi
 if [ "$SRC" = debian ]; then
 	SRC_KIND=debian
+elif [ -n "$REF" ]; then
+	SRC_KIND=git
+	for f in Makefile Kconfig arch; do
+		git -C "$SRC" cat-file -e "$GIT_BASE:$f" 2>/dev/null ||
+			die 2 "--src '$SRC': not a Linux source tree at ${REF%%..*} (no $f)"
+	done
 elif [ -d "$SRC" ]; then
 	SRC_KIND=dir
 	[ -f "$SRC/Makefile" ] && [ -d "$SRC/arch" ] && [ -f "$SRC/Kconfig" ] ||
@@ -127,8 +178,20 @@ fi
 [ -f "$FRAGMENT" ] || die 3 "config fragment $FRAGMENT missing"
 
 # absolute patch paths, and the form recorded in the manifest (relative to
-# the suite when inside it)
+# the suite when inside it); a --ref range's commits come first
 PATCH_ABS=() PATCH_REC=()
+if [ -n "$GIT_RANGE" ]; then
+	mkdir -p "$KROOT/src"
+	RANGE_DIR=$(mktemp -d "$KROOT/src/.range.XXXXXX")
+	trap 'rm -rf "$RANGE_DIR"' EXIT
+	git -C "$SRC" format-patch -q --no-stat --no-renames --no-signature -o "$RANGE_DIR" "$GIT_BASE..$GIT_TIP" >/dev/null ||
+		die 1 "--ref '$REF': git format-patch failed"
+	for a in "$RANGE_DIR"/*.patch; do
+		[ -f "$a" ] || die 2 "--ref '$REF': no commits to apply (merges only?)"
+		PATCH_ABS+=("$a")
+		PATCH_REC+=("git:$(sed -n '1s/^From \([0-9a-f]*\) .*/\1/p' "$a" | cut -c1-12) $(basename "$a")")
+	done
+fi
 for p in ${PATCHES[@]+"${PATCHES[@]}"}; do
 	a=$(realpath "$p")
 	PATCH_ABS+=("$a")
@@ -141,6 +204,7 @@ done
 CHILD= TMPOUT= LOCKED_WORK=
 cleanup() {
 	[ -n "$TMPOUT" ] && rm -rf "$TMPOUT"
+	[ -n "${RANGE_DIR:-}" ] && rm -rf "$RANGE_DIR"
 	return 0
 }
 on_signal() {
@@ -225,6 +289,20 @@ tarball)
 	[ -d "$PRISTINE" ] || unpack "$tb" "$PRISTINE"
 	SRC_REC=$tb
 	;;
+git)
+	# the commit's tree, exported once (git archive: the checkout is not touched)
+	SRCNAME=$(basename "$(realpath "$SRC")")-$(cut -c1-12 <<<"$GIT_BASE")
+	PRISTINE=$KROOT/src/$SRCNAME
+	if [ ! -d "$PRISTINE" ]; then
+		tmp=$(mktemp -d "$KROOT/src/.export.XXXXXX")
+		TMPOUT=$tmp
+		log "exporting ${REF%%..*} ($GIT_BASE) from $SRC with git archive"
+		git -C "$SRC" archive --format=tar "$GIT_BASE" | tar -x -C "$tmp" || die 1 "git archive $GIT_BASE failed"
+		mv "$tmp" "$PRISTINE"
+		TMPOUT=
+	fi
+	SRC_REC=$(realpath "$SRC")
+	;;
 dir)
 	PRISTINE=$(realpath "$SRC")
 	SRCNAME=$(basename "$PRISTINE")-$(printf '%s' "$PRISTINE" | sha256sum | cut -c1-8)
@@ -302,12 +380,29 @@ done <"$WORK/patched-now"
 MAKE=(make -C "$S" O="$O" ARCH="$KARCH" -j"$JOBS")
 [ -n "$CROSS" ] && MAKE+=(CROSS_COMPILE="$CROSS")
 MAKE+=(LOCALVERSION="-fl-$NAME")
-log "configuring: defconfig${GUEST_CONFIG:+ + $GUEST_CONFIG} + bench/vm/kernel.config"
+log "configuring: ${BASECONFIG:-defconfig}${GUEST_CONFIG:+ + $GUEST_CONFIG} + bench/vm/kernel.config"
 frag=$WORK/fragment.config
 cp "$FRAGMENT" "$WORK/fragment.base"
 { cat "$WORK/fragment.base"; printf '%s\n' "${ARCH_OPTS[@]}"; } >"$frag"
+base_config() { # defconfig, or the user's .config (olddefconfig for this source)
+	if [ -z "$BASECONFIG" ]; then
+		run "${MAKE[@]}" defconfig
+		return
+	fi
+	cp "$BASECONFIG" "$O/.config"
+	# a distribution's signing keys are not in a plain source tree
+	local k
+	for k in CONFIG_SYSTEM_TRUSTED_KEYS CONFIG_SYSTEM_REVOCATION_KEYS; do
+		f=$(sed -n "s/^$k=\"\(.*\)\"$/\1/p" "$O/.config")
+		if [ -n "$f" ] && [ ! -e "$S/$f" ]; then
+			echo "kernel-build: $k=\"$f\" is not in the source: set to \"\"" >&8
+			sed -i "s|^$k=.*|$k=\"\"|" "$O/.config"
+		fi
+	done
+	run "${MAKE[@]}" olddefconfig
+}
 {
-	run "${MAKE[@]}" defconfig &&
+	base_config &&
 		{ [ -z "$GUEST_CONFIG" ] || run "${MAKE[@]}" "$GUEST_CONFIG"; } &&
 		(cd "$S" && run env ARCH="$KARCH" CROSS_COMPILE="$CROSS" \
 			scripts/kconfig/merge_config.sh -m -O "$O" "$O/.config" "$frag") &&
@@ -361,6 +456,7 @@ TMPOUT=$(mktemp -d "$KROOT/.$NAME.tmp-XXXXXX")
 cp "$O/$IMAGE_PATH" "$TMPOUT/$IMAGE"
 cp "$O/.config" "$TMPOUT/config"
 cp "$WORK/fragment.base" "$TMPOUT/kernel.config"
+[ -z "$BASECONFIG" ] || cp "$BASECONFIG" "$TMPOUT/base.config"
 if [ ${#PATCH_ABS[@]} -gt 0 ]; then
 	cp -r "$WORK/applied" "$TMPOUT/patches"
 fi
@@ -373,8 +469,12 @@ for i in ${PATCH_ABS[@]+"${!PATCH_ABS[@]}"}; do
 		'. + [{file: $f, sha256: $s}]' <<<"$patches_json")
 done
 source_json=$(jq -n --arg path "$SRC_REC" --arg kv "$KVER" --arg deb "$DEB_VERSION" --arg kind "$SRC_KIND" \
+	--arg ref "$REF" --arg base "$GIT_BASE" --arg tip "$GIT_TIP" --arg range "$GIT_RANGE" \
+	--arg bc "${BASECONFIG:+$(realpath "$BASECONFIG")}" --arg bcsha "${BASECONFIG:+$(sha256sum "$BASECONFIG" | cut -d' ' -f1)}" \
 	'{kind: $kind, path: $path, kernelversion: $kv}
-	 + (if $deb != "" then {debian_package: "linux-source-6.12", debian_package_version: $deb} else {} end)')
+	 + (if $deb != "" then {debian_package: "linux-source-6.12", debian_package_version: $deb} else {} end)
+	 + (if $ref != "" then {git: {ref: $ref, commit: $base, tip: $tip, range: (if $range != "" then $range else null end)}} else {} end)
+	 + (if $bc != "" then {base_config: {path: $bc, sha256: $bcsha}} else {} end)')
 jq -n \
 	--arg name "$NAME" --arg arch "$ARCH" --argjson source "$source_json" \
 	--argjson patches "$patches_json" \
