@@ -136,26 +136,69 @@ exit:
 	return rc;
 }
 
+static void store_unlink_all(const char *path)
+{
+	char side[4200];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+/* A new database is made whole under a temporary name and linked into
+ * place: link() fails if another process made the file first, and then
+ * that one is used.  So no one ever opens a half-made file, two processes
+ * creating it at once are both fine, and a failed create leaves nothing. */
+static int store_create(const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct store t = { .path = tmp };
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+	store_unlink_all(tmp);
+	if (sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		rc = store_error(&t, "create", err, errlen);
+		goto exit;
+	}
+	if ((rc = store_exec(&t, "PRAGMA journal_mode = WAL", err, errlen)) || (rc = store_schema(&t, true, err, errlen)))
+		goto exit;
+	sqlite3_close(t.db);
+	t.db = NULL;
+	if (link(tmp, path) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "store: %s: link from %s: %s", path, tmp, strerror(errno));
+		rc = FL_EXIT_FAIL;
+		goto exit;
+	}
+	rc = 0;
+exit:
+	if (t.db)
+		sqlite3_close(t.db);
+	store_unlink_all(tmp);
+	return rc;
+}
+
 int store_open(struct store *s, const char *path, bool create, char *err, size_t errlen)
 {
 	struct stat st;
-	bool made = false;
 	int rc;
 
 	*s = (struct store){ .path = path };
 	if (stat(path, &st) < 0) {
-		made = true;
 		if (errno != ENOENT || !create) {
 			snprintf(err, errlen, "store: %s: %s%s", path, strerror(errno),
 				 errno == ENOENT ? " (make it with `history add`)" : "");
 			return errno == ENOENT ? FL_EXIT_NORESOURCE : FL_EXIT_USAGE;
 		}
+		if ((rc = store_create(path, err, errlen)))
+			return rc;
 	} else if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "store: %s: not a regular file", path);
 		return FL_EXIT_USAGE;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		rc = store_error(s, "open", err, errlen);
 		goto fail;
 	}
@@ -167,15 +210,6 @@ int store_open(struct store *s, const char *path, bool create, char *err, size_t
 	return 0;
 fail:
 	store_close(s);
-	if (made) { /* nothing half-made: the file this call created goes */
-		char side[4096];
-
-		unlink(path);
-		snprintf(side, sizeof(side), "%s-wal", path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", path);
-		unlink(side);
-	}
 	return rc;
 }
 
