@@ -5,7 +5,10 @@
 
 # Cross builds: `make ARCH=aarch64` builds static binaries into build-aarch64/
 # with Debian's cross compiler and the arm64 -dev packages (multiarch); see
-# docs/cross.md.  `make ARCH=x86_64` does the same with the x86_64 compiler
+# docs/cross.md; ARCH=ppc64le likewise (ppc64el -dev packages); ARCH=s390x
+# links against build-s390x/sysroot (S390X_SYSROOT: bookworm's s390x -dev
+# packages unpacked by bench/cross/s390x-sysroot.sh, as multiarch cannot
+# install them here).  `make ARCH=x86_64` does the same with the x86_64 compiler
 # (the static binaries a VM initramfs carries).  `make ARCH=riscv64` links
 # against build-riscv64/sysroot (RISCV64_SYSROOT), which
 # bench/cross/riscv64-sysroot.sh builds from Debian's source packages, as
@@ -15,9 +18,11 @@ ifneq ($(ARCH),)
 CROSS_TRIPLET_aarch64 := aarch64-linux-gnu
 CROSS_TRIPLET_x86_64  := x86_64-linux-gnu
 CROSS_TRIPLET_riscv64 := riscv64-linux-gnu
+CROSS_TRIPLET_ppc64le := powerpc64le-linux-gnu
+CROSS_TRIPLET_s390x   := s390x-linux-gnu
 CROSS_TRIPLET := $(CROSS_TRIPLET_$(ARCH))
 ifeq ($(CROSS_TRIPLET),)
-$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64, riscv64; see docs/cross.md))
+$(error ARCH=$(ARCH) is not supported (supported: x86_64, aarch64, riscv64, ppc64le, s390x; see docs/cross.md))
 endif
 BUILD    ?= build-$(ARCH)
 CC       := $(CROSS_TRIPLET)-gcc
@@ -35,6 +40,18 @@ RISCV64_SYSROOT_ABS := $(abspath $(RISCV64_SYSROOT))
 CC       := $(CROSS_TRIPLET)-gcc -isystem $(RISCV64_SYSROOT_ABS)/usr/include -L$(RISCV64_SYSROOT_ABS)/usr/lib
 export PKG_CONFIG_LIBDIR := $(RISCV64_SYSROOT_ABS)/usr/lib/pkgconfig
 export PKG_CONFIG_SYSROOT_DIR := $(RISCV64_SYSROOT_ABS)
+endif
+ifeq ($(ARCH),s390x)
+S390X_SYSROOT ?= build-s390x/sysroot
+ifeq ($(wildcard $(S390X_SYSROOT)/VERSIONS),)
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
+$(error ARCH=s390x needs $(S390X_SYSROOT): make it with bench/cross/s390x-sysroot.sh (or ./run.sh cross s390x); see docs/cross.md)
+endif
+endif
+S390X_SYSROOT_ABS := $(abspath $(S390X_SYSROOT))
+CC       := $(CROSS_TRIPLET)-gcc -isystem $(S390X_SYSROOT_ABS)/usr/include -L$(S390X_SYSROOT_ABS)/usr/lib/$(CROSS_TRIPLET)
+export PKG_CONFIG_LIBDIR := $(S390X_SYSROOT_ABS)/usr/lib/$(CROSS_TRIPLET)/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR := $(S390X_SYSROOT_ABS)
 endif
 endif
 BUILD    ?= build
@@ -105,6 +122,7 @@ bench: $(BUILD)/faultline
 
 -include report/report.mk
 -include report/history/history.mk
+-include tests/fuzz/fuzz.mk
 
 clean:
 	rm -rf build build-asan build-aarch64 build-x86_64

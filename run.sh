@@ -10,8 +10,11 @@ usage() {
 	cat <<'USAGE'
 usage: ./run.sh [COMMAND] [ARGS]
 
-  (no command)        install what is missing, build, run the default scenario
-                      (smoke, about 60 s), print a summary and the result path
+  (no command) [OPTIONS]
+                      install what is missing, build, run the default comparison
+                      run (smoke, 3 iterations of 15 s, about a minute), print a
+                      summary, the result path and the next step (the other
+                      kernel, then compare); OPTIONS as for run (e.g. --label L)
   test                install, build, run every test (unit, sanitizer, system)
   run SCENARIO [OPTIONS]
                       run bench/scenarios/SCENARIO.json (or a path to a JSON file);
@@ -33,12 +36,17 @@ usage: ./run.sh [COMMAND] [ARGS]
                       ingest results, list series, trend plots, change points by
                       E-divisive with a regression gate (docs/nightly.md;
                       every option: build/fl-history --help)
-  scenarios           list the bundled scenarios
+  scenarios [--long]  list the bundled scenarios (--long: whole descriptions)
+  clean [--data] [--results] [--yes]
+                      list the suite's data files (/var/tmp/faultline) and results
+                      (results/); --data / --results with --yes removes them
   build               install build dependencies and build only
-  kernel build [--src DIR|TARBALL|debian] [--patch FILE ...] [--arch A] --out NAME
-               [--jobs N] [--force]
-                      build a guest kernel (defconfig + the arch's guest config +
-                      bench/vm/kernel.config) into build/kernels/NAME with a manifest;
+  kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B] [--config FILE]
+               [--patch FILE ...] [--arch A] --out NAME [--jobs N] [--force]
+                      build a guest kernel (defconfig + the arch's guest config, or
+                      your own --config, + bench/vm/kernel.config; --ref: a git ref
+                      of the --src repository, your checkout untouched) into
+                      build/kernels/NAME with a manifest;
                       the first build of a source takes 20-45 min on 2 cores, later
                       ones 1.5-2.5 min (incremental work tree; docs/kernels.md)
   cross [ARCH...]     install the cross toolchain and build static binaries for ARCH
@@ -53,6 +61,8 @@ usage: ./run.sh [COMMAND] [ARGS]
   lava results LOG | lava extract LOG [DIR]
                       LAVA's results of a job log; the suite's result JSON out of it
                       (into DIR, default results/, for ./run.sh history add)
+  fuzz [SECONDS]      run every libFuzzer target for SECONDS each (default 60;
+                      docs/fuzzing.md)
   --help              this text
 
 Results go to results/ (one JSON per run, never overwritten); reports to report/out/.
@@ -82,6 +92,8 @@ need_packages() {
 
 BUILD_PACKAGES=(gcc make pkg-config libc6-dev libcgroup-dev libjansson-dev libfuse3-dev fuse3 libsqlite3-dev)
 TEST_PACKAGES=(jq gnuplot-nox)
+# libFuzzer: Debian's clang and its runtime (make fuzz, tests/sys_fuzz.sh; docs/fuzzing.md)
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 build() {
 	need_packages "${BUILD_PACKAGES[@]}"
@@ -96,6 +108,14 @@ cross_build() {
 	local arch=$1 darch triplet
 	case "$arch" in
 	aarch64) darch=arm64 triplet=aarch64-linux-gnu ;;
+	ppc64le) darch=ppc64el triplet=powerpc64le-linux-gnu ;;
+	s390x)
+		# bookworm's s390x -dev packages unpacked into build-s390x/sysroot:
+		# multiarch cannot install them here (docs/cross.md)
+		bench/cross/s390x-sysroot.sh || return $?
+		( need_packages qemu-user-static ) || return 3
+		make -s -j"$(nproc)" ARCH=s390x BUILD=build-s390x >&2 2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
+		return ;;
 	riscv64)
 		# no riscv64 port in Debian 12: the libraries are built from Debian's
 		# source packages into build-riscv64/sysroot (once; docs/cross.md)
@@ -103,7 +123,7 @@ cross_build() {
 		( need_packages qemu-user-static ) || return 3
 		make -s -j"$(nproc)" ARCH=riscv64 BUILD=build-riscv64 >&2 2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
 		return ;;
-	*) log "unsupported cross arch '$arch' (supported: aarch64, riscv64)"; return 2 ;;
+	*) log "unsupported cross arch '$arch' (supported: aarch64, riscv64, ppc64le, s390x)"; return 2 ;;
 	esac
 	if ! dpkg --print-foreign-architectures | grep -qx "$darch"; then
 		if [ "$(id -u)" -ne 0 ]; then
@@ -132,9 +152,15 @@ vm_prepare() {
 	case "$arch" in
 	x86_64) qpkg=qemu-system-x86 ;;
 	aarch64) qpkg=qemu-system-arm ;;
-	*) log "--arch $arch: the VM backend runs x86_64 and aarch64 guests here (docs/vm.md)"; exit 2 ;;
+	ppc64le) qpkg=qemu-system-ppc ;;
+	# bookworm's qemu-system-misc has qemu-system-s390x and -riscv64; riscv64
+	# boots through OpenSBI, Debian's opensbi package (qemu.c: -bios)
+	s390x) qpkg=qemu-system-misc ;;
+	riscv64) qpkg="qemu-system-misc opensbi" ;;
+	*) log "--arch $arch: the VM backend runs x86_64, aarch64, ppc64le, s390x and riscv64 guests (docs/vm.md)"; exit 2 ;;
 	esac
-	need_packages "${VM_PACKAGES[@]}" "$qpkg"
+	# shellcheck disable=SC2086
+	need_packages "${VM_PACKAGES[@]}" $qpkg
 	if [ "$arch" = x86_64 ]; then
 		need_packages "${BUILD_PACKAGES[@]}"
 		make -s -j"$(nproc)" ARCH=x86_64 BUILD=build-x86_64 "build-x86_64/faultline" "build-x86_64/fl-slowfs" >&2 \
@@ -178,8 +204,11 @@ vm_run() {
 			if [[ $v == *:* ]]; then
 				case "${v##*:}" in
 				arm64 | aarch64) arch=aarch64 ;;
+				ppc64el | ppc64le) arch=ppc64le ;;
+				s390x) arch=s390x ;;
+				riscv64) arch=riscv64 ;;
 				amd64 | x86_64) arch=x86_64 ;;
-				*) log "--debian-kernel $v: unknown arch '${v##*:}' (amd64, arm64)"; exit 2 ;;
+				*) log "--debian-kernel $v: unknown arch '${v##*:}' (amd64, arm64, ppc64el, s390x, riscv64)"; exit 2 ;;
 				esac
 				v=${v%:*}
 			fi
@@ -201,24 +230,107 @@ scenario_path() {
 	esac
 }
 
+# The bundled scenario closest to NAME (edit distance), for "did you mean".
+scenario_suggest() {
+	local f
+	for f in bench/scenarios/*.json; do basename "$f" .json; done | awk -v w="${1%.json}" '
+	function dist(a, b,   i, j, la, lb, d, c) {
+		la = length(a); lb = length(b)
+		for (i = 0; i <= la; i++) d[i, 0] = i
+		for (j = 0; j <= lb; j++) d[0, j] = j
+		for (i = 1; i <= la; i++)
+			for (j = 1; j <= lb; j++) {
+				c = d[i - 1, j - 1] + (substr(a, i, 1) != substr(b, j, 1))
+				if (d[i - 1, j] + 1 < c) c = d[i - 1, j] + 1
+				if (d[i, j - 1] + 1 < c) c = d[i, j - 1] + 1
+				d[i, j] = c
+			}
+		return d[la, lb]
+	}
+	{ k = dist(w, $0); if (best == "" || k < bd) { best = $0; bd = k } }
+	END { if (best != "" && bd <= 1 + int(length(w) / 3)) print best }'
+}
+
+# ./run.sh scenarios [--long]: names aligned; each description cut at a word
+# boundary to fit 80 columns (whole and wrapped with --long).
+list_scenarios() {
+	local f w=0 n
+	for f in bench/scenarios/*.json; do
+		n=$(basename "$f" .json)
+		[ ${#n} -gt $w ] && w=${#n}
+	done
+	for f in bench/scenarios/*.json; do
+		sed -n 's/^ *"description": *"\(.*\)",*$/\1/p' "$f" | sed 's/\\"/"/g' |
+			awk -v name="$(basename "$f" .json)" -v w="$w" -v long="${1:-}" '
+			{
+				room = (long == "--long" ? 78 : 75) - w; line = ""; out = ""; first = 1
+				n = split($0, word, " ")
+				for (i = 1; i <= n; i++) {
+					if (line != "" && length(line) + 1 + length(word[i]) > room) {
+						if (long != "--long") { out = line "..."; line = ""; break }
+						printf "%-" w "s  %s\n", (first ? name : ""), line; first = 0; line = ""
+					}
+					line = line == "" ? word[i] : line " " word[i]
+				}
+				if (long != "--long") printf "%-" w "s  %s\n", name, (out != "" ? out : line)
+				else printf "%-" w "s  %s\n", (first ? name : ""), line
+			}'
+	done
+}
+
+# After the default run: what to do next (the other kernel, then compare).
+next_step() {
+	local label="" a
+	while [ $# -gt 0 ]; do
+		a=$1; shift
+		case "$a" in
+		--label) label=${1:-}; shift ;;
+		--label=*) label=${a#--label=} ;;
+		esac
+	done
+	[ -n "$label" ] || label=$(uname -r)
+	cat <<NEXT
+next: boot the kernel to compare with (another release, or this one patched) and run
+      ./run.sh again there: its label defaults to that kernel's release (or add
+      --label NAME); then compare the two labels, here or anywhere the results/ files are:
+        ./run.sh compare $label OTHER_LABEL
+      (two kernels in QEMU instead of a reboot: ./run.sh ab smoke --a K1 --b K2 --iterations 3;
+      the walkthrough: README.md, "The first hour")
+NEXT
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-"")
+"" | -*)
+	# the default: smoke, 3 iterations of 15 s, so that two such runs can be
+	# compared (Welch's test needs >= 2 iterations a side); options as for run
+	case "$cmd" in -h | --help) usage; exit 0 ;; -*) set -- "$cmd" "$@" ;; esac
 	build
 	mkdir -p results
-	log "running the smoke scenario (about 60 s); progress below"
-	"$BUILD/faultline" run bench/scenarios/smoke.json --out results "$@"
+	log "running smoke, 3 iterations of 15 s (about a minute); progress below"
+	rc=0
+	"$BUILD/faultline" run bench/scenarios/smoke.json --out results --iterations 3 --duration 15 "$@" || rc=$?
+	[ "$rc" -eq 0 ] && next_step "$@"
+	exit "$rc"
 	;;
 run)
-	if [ $# -eq 0 ] || [ "$1" = --help ]; then
+	if [ $# -eq 0 ]; then
+		echo "usage: ./run.sh run SCENARIO [--label L] [--duration S] [--iterations N] [--set KEY=VALUE ...]" >&2
+		echo "                    [--out DIR] [--kernel IMAGE|NAME | --debian-kernel VERSION[:ARCH]]" >&2
+		echo "scenarios: $(for f in bench/scenarios/*.json; do printf '%s ' "$(basename "$f" .json)"; done)" >&2
+		echo "every option and scenario key: ./run.sh run --help" >&2
+		exit 2
+	fi
+	if [ "$1" = --help ] || [ "$1" = -h ]; then
 		build
 		"$BUILD/faultline" run --help
 		exit 0
 	fi
 	scen=$(scenario_path "$1"); shift
 	if [ ! -f "$scen" ]; then
-		log "no scenario '$scen' (see ./run.sh scenarios)"
+		near=$(scenario_suggest "$(basename "$scen" .json)")
+		log "no scenario '$scen'${near:+ (did you mean '$near'?)} (see ./run.sh scenarios)"
 		exit 2
 	fi
 	build
@@ -234,7 +346,7 @@ ab)
 	exec bench/vm/ab.sh "$@"
 	;;
 test)
-	need_packages "${TEST_PACKAGES[@]}" "${VM_PACKAGES[@]}" qemu-system-x86
+	need_packages "${TEST_PACKAGES[@]}" "${VM_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}" qemu-system-x86
 	build
 	# cross build for tests/sys_cross.sh (qemu-user); without it that test skips
 	t0=$SECONDS
@@ -263,10 +375,13 @@ history)
 	exec "$BUILD/fl-history" "$@"
 	;;
 scenarios)
-	for f in bench/scenarios/*.json; do
-		printf '%-12s %s\n' "$(basename "$f" .json)" \
-			"$(sed -n 's/^ *"description": *"\(.*\)",*$/\1/p' "$f" | cut -c1-64)"
-	done
+	case "${1:-}" in
+	"" | --long) list_scenarios "${1:-}" ;;
+	*) log "scenarios: unknown option '$1' (--long)"; exit 2 ;;
+	esac
+	;;
+clean)
+	exec bench/storage/clean.sh "$@"
 	;;
 build)
 	build
@@ -336,6 +451,11 @@ lava)
 		exit 2
 		;;
 	esac
+	;;
+fuzz)
+	# ./run.sh fuzz [SECONDS]: every libFuzzer target for SECONDS (default 60)
+	need_packages "${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+	make -s BUILD="$BUILD" FUZZ_TIME="${1:-60}" fuzz
 	;;
 -h | --help | help)
 	usage

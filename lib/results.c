@@ -12,39 +12,49 @@
 #include <string.h>
 #include <unistd.h>
 
+/* dir is opened once, checked (util_dir_open_safe: owned by root or the
+ * invoking user, no other user able to rename it or anything above it)
+ * and everything happens relative to it: the temporary with O_EXCL and
+ * O_NOFOLLOW (nothing at its name is opened or followed), the final name
+ * with linkat (never over an existing file, never through a link). */
 int results_write(const json_t *doc, const char *dir, const char *name, char *err, size_t errlen)
 {
 	char tmp[4096], final[4096];
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
 	int fd = -1, dfd = -1, ret = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d", dir, name, (int)getpid());
+	snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid());
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
 	if (!text) {
 		snprintf(err, errlen, "results: encoding %s as JSON failed", final);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		snprintf(err, errlen, "results: %s: the file name must be one path component", final);
+		goto out;
+	}
+	dfd = util_dir_open_safe("results: --out", dir, UTIL_DIR_STICKY_OK, NULL, 0, err, errlen);
+	if (dfd < 0)
+		goto out;
+	fd = util_openat_nofollow(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0) {
-		snprintf(err, errlen, "results: create %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "results: create %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
 	if (util_write_all(fd, text, strlen(text)) < 0 || util_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "results: write %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "results: write %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
-	if (link(tmp, final) < 0) {
+	if (linkat(dfd, tmp, dfd, name, 0) < 0) {
 		snprintf(err, errlen, "results: %s: %s (results are never overwritten)", final, strerror(errno));
 		goto out;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
+	fsync(dfd);
 	ret = 0;
 out:
 	if (fd >= 0) {
 		close(fd);
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 	}
 	if (dfd >= 0)
 		close(dfd);

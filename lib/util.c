@@ -233,3 +233,200 @@ size_t util_page_size(void)
 	page = v > 0 ? (size_t)v : 4096;
 	return page;
 }
+
+/* Safe places (util.h, docs/security.md). */
+bool util_uid_trusted(uid_t uid)
+{
+	const char *sudo = getenv("SUDO_UID");
+	char *end;
+	unsigned long v;
+
+	if (uid == 0 || uid == geteuid() || uid == getuid())
+		return true;
+	/* the user who ran sudo: only believed when the real user is root */
+	if (getuid() != 0 || !sudo || !*sudo)
+		return false;
+	errno = 0;
+	v = strtoul(sudo, &end, 10);
+	return !errno && !*end && v == (unsigned long)uid;
+}
+
+void util_uid_name(uid_t uid, char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	char line[1024], name[64] = "";
+
+	while (f && !name[0] && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *user = strtok_r(line, ":", &save), *pw = strtok_r(NULL, ":", &save);
+		char *id = strtok_r(NULL, ":", &save), *end;
+
+		if (user && pw && id && strtoul(id, &end, 10) == (unsigned long)uid && *end == '\0' && *id)
+			snprintf(name, sizeof(name), "%s", user);
+	}
+	if (f)
+		fclose(f);
+	if (name[0])
+		snprintf(buf, len, "%s (uid %u)", name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+/* One component of a safe walk: -2 with err when sb is not safe. */
+static int util_dir_check(const char *what, const char *shown, const struct stat *sb, bool last, int flags,
+			  char *err, size_t errlen)
+{
+	bool others = (sb->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	bool sticky = (sb->st_mode & S_ISVTX) != 0;
+	const char *why = NULL;
+	char owner[128];
+
+	if (!S_ISDIR(sb->st_mode))
+		why = "is not a directory";
+	else if (!util_uid_trusted(sb->st_uid))
+		why = "is owned by another user (it must be root's or yours)";
+	else if (others && !sticky)
+		why = "is writable by group or other";
+	else if (others && last && !(flags & UTIL_DIR_STICKY_OK))
+		why = "is writable by group or other (sticky, but files are reused in it)";
+	if (!why)
+		return 0;
+	util_uid_name(sb->st_uid, owner, sizeof(owner));
+	snprintf(err, errlen, "%s: directory %s (owner %s, mode %04o) %s: another local user could replace what "
+		 "faultline creates or writes there (docs/security.md)", what, shown, owner,
+		 (unsigned)(sb->st_mode & 07777), why);
+	return -2;
+}
+
+/* path made absolute and free of symbolic links as far as it exists (into
+ * out), the rest appended; -1 with errno (EINVAL: "." or ".." after a
+ * missing component). */
+static int util_resolve(const char *path, char *out, size_t outlen)
+{
+	char buf[4096], rest[4096] = "", *slash;
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (;;) {
+		char *real;
+
+		while (len > 1 && buf[len - 1] == '/')
+			buf[--len] = '\0';
+		real = realpath(len ? buf : ".", NULL);
+		if (real) {
+			int n = snprintf(out, outlen, "%s%s%s", real, rest[0] && strcmp(real, "/") ? "/" : "", rest);
+
+			free(real);
+			if (n < 0 || (size_t)n >= outlen) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -1;
+		slash = strrchr(buf, '/');
+		{
+			const char *name = slash ? slash + 1 : buf;
+			char tmp[4096];
+
+			if (!strcmp(name, ".") || !strcmp(name, "..")) {
+				errno = EINVAL;
+				return -1;
+			}
+			snprintf(tmp, sizeof(tmp), "%s%s%s", name, rest[0] ? "/" : "", rest);
+			snprintf(rest, sizeof(rest), "%s", tmp);
+		}
+		if (!slash) {
+			buf[0] = '\0';
+			len = 0;
+		} else {
+			*(slash == buf ? slash + 1 : slash) = '\0';
+			len = strlen(buf);
+		}
+	}
+}
+
+int util_dir_open_safe(const char *what, const char *path, int flags, char *resolved, size_t rlen, char *err,
+		       size_t errlen)
+{
+	char canon[4096], shown[4096] = "", pre[4600];
+	char *save = NULL, *comp;
+	struct stat sb;
+	int fd, ret;
+
+	/* every message names what and the path as given */
+	snprintf(pre, sizeof(pre), "%s %s", what, path);
+	what = pre;
+	if (util_resolve(path, canon, sizeof(canon)) < 0) {
+		snprintf(err, errlen, "%s: resolving it: %s", what, strerror(errno));
+		return -1;
+	}
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "%s: open /: %s", what, strerror(errno));
+		goto fail;
+	}
+	ret = util_dir_check(what, "/", &sb, !strcmp(canon, "/"), flags, err, errlen);
+	if (ret < 0)
+		goto unsafe;
+	for (comp = strtok_r(canon, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool last = !save || !*save, created = false;
+		int next;
+
+		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "/%s", comp);
+		if ((flags & UTIL_DIR_CREATE) && mkdirat(fd, comp, 0755) == 0)
+			created = true;
+		else if ((flags & UTIL_DIR_CREATE) && errno != EEXIST) {
+			snprintf(err, errlen, "%s: mkdir %s: %s", what, shown, strerror(errno));
+			goto fail;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 || fstat(next, &sb) < 0) {
+			int e = errno;
+
+			snprintf(err, errlen, "%s: open %s: %s%s", what, shown, strerror(e),
+				 e == ELOOP || e == ENOTDIR ? " (a symbolic link or not a directory, changed while "
+							      "it was being checked)" : "");
+			if (next >= 0)
+				close(next);
+			errno = e;
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+		/* created 0755 whatever the umask, when it is ours */
+		if (created && sb.st_uid == geteuid() && fchmod(fd, 0755) == 0)
+			sb.st_mode = (sb.st_mode & ~07777u) | 0755;
+		ret = util_dir_check(what, shown, &sb, last, flags, err, errlen);
+		if (ret < 0)
+			goto unsafe;
+	}
+	if (resolved)
+		snprintf(resolved, rlen, "%s", shown[0] ? shown : "/");
+	return fd;
+unsafe:
+	close(fd);
+	errno = EPERM;
+	return -2;
+fail: {
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+}
+
+int util_openat_nofollow(int dirfd, const char *name, int flags, unsigned mode)
+{
+	if (strchr(name, '/')) {
+		errno = EINVAL;
+		return -1;
+	}
+	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, (mode_t)mode);
+}

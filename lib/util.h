@@ -86,4 +86,38 @@ void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * 64 KiB on ppc64le and some arm64 kernels).  Cached after the first call. */
 size_t util_page_size(void);
 
+/* Safe places (docs/security.md).  faultline runs as root on shared
+ * machines: a directory it creates files in, or that its victim writes
+ * through, must be one no other local user can change.  A trusted owner is
+ * root, the effective or real user, or (as root under sudo) SUDO_UID. */
+#include <stdbool.h>
+#include <sys/types.h>
+bool util_uid_trusted(uid_t uid);
+/* "nobody (uid 65534)", from /etc/passwd (no NSS: static builds). */
+void util_uid_name(uid_t uid, char *buf, size_t len);
+
+enum {
+	UTIL_DIR_CREATE = 1,    /* mkdir missing components 0755, each checked after */
+	UTIL_DIR_STICKY_OK = 2, /* the directory itself may be writable by others if sticky (like /tmp) */
+};
+/* Open the directory at path (relative to the working directory or
+ * absolute; symbolic links resolved first) walking from / with O_NOFOLLOW:
+ * every component must be owned by a trusted uid; every ancestor not
+ * writable by group or other unless sticky; the directory itself not
+ * writable by group or other (sticky allowed with UTIL_DIR_STICKY_OK).
+ * Returns an O_DIRECTORY descriptor (close-on-exec) and the canonical path
+ * in resolved (may be NULL); -2 when a component is unsafe (err names it,
+ * its owner and mode: bad input); -1 with errno and err on other failures
+ * (ENOENT without UTIL_DIR_CREATE: a missing component, every one before it
+ * checked).  what prefixes err, e.g. "storage: storage.path". */
+int util_dir_open_safe(const char *what, const char *path, int flags, char *resolved, size_t rlen, char *err,
+		       size_t errlen);
+/* openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode):
+ * name is one component (no '/'); a symbolic link there fails (ELOOP). */
+int util_openat_nofollow(int dirfd, const char *name, int flags, unsigned mode);
+/* The runner's verified files (bench/storage/storage.h): this environment
+ * variable names an inherited descriptor holding (file_count + 1) pairs of
+ * uint64 {device, inode}: the files' directory, then file 0, 1, ... */
+#define UTIL_VERIFIED_FILES_ENV "FAULTLINE_VERIFIED_FILES_FD"
+
 #endif

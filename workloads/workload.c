@@ -62,6 +62,89 @@ static int workload_map_anon(struct workload *w, char *err, size_t errlen)
 	return 0;
 }
 
+/* The runner's verified files (UTIL_VERIFIED_FILES_ENV): (count + 1)
+ * {device, inode} pairs, the directory first.  NULL when the runner gave
+ * none (slowfs: its private mount point), or on error (err set, *bad). */
+static uint64_t (*workload_verified_ids(int64_t count, bool *bad, char *err, size_t errlen))[2]
+{
+	const char *env = getenv(UTIL_VERIFIED_FILES_ENV);
+	size_t want = ((size_t)count + 1) * sizeof(uint64_t[2]);
+	uint64_t(*ids)[2];
+	struct stat sb;
+	char *end;
+	long fd;
+
+	*bad = false;
+	if (!env || !*env)
+		return NULL;
+	errno = 0;
+	fd = strtol(env, &end, 10);
+	ids = malloc(want);
+	if (*end || fd < 0 || fd > INT32_MAX || !ids || fstat((int)fd, &sb) < 0 || (size_t)sb.st_size != want ||
+	    pread((int)fd, ids, want, 0) != (ssize_t)want) {
+		snprintf(err, errlen, "victim: %s=%s: the runner's table of verified files is unreadable or not "
+			 "for %lld files: %s", UTIL_VERIFIED_FILES_ENV, env, (long long)count,
+			 ids ? strerror(errno ? errno : EINVAL) : strerror(ENOMEM));
+		free(ids);
+		*bad = true;
+		return NULL;
+	}
+	close((int)fd);
+	unsetenv(UTIL_VERIFIED_FILES_ENV);
+	return ids;
+}
+
+/* Open file i of the verified directory dfd with flags, never through a
+ * symbolic link, and only the very file the runner verified (device and
+ * inode, when ids is given); -1 with err. */
+static int workload_open_file(struct workload *w, int dfd, uint64_t (*ids)[2], int64_t i, int flags,
+			      struct stat *st, char *err, size_t errlen)
+{
+	char name[256];
+	int fd;
+
+	snprintf(name, sizeof(name), WORKLOAD_FILE_FORMAT, (unsigned)i);
+	fd = util_openat_nofollow(dfd, name, flags | O_NONBLOCK, 0);
+	if (fd < 0 || fstat(fd, st) < 0) {
+		snprintf(err, errlen, "victim: open %s/%s: %s%s", w->files_dir, name, strerror(errno),
+			 errno == ELOOP ? " (a symbolic link: refused)" : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) ||
+	    (ids && ((uint64_t)st->st_dev != ids[i + 1][0] || (uint64_t)st->st_ino != ids[i + 1][1]))) {
+		snprintf(err, errlen, "victim: %s/%s is not the file the runner verified (inode %llu, verified %llu%s): "
+			 "refusing to map it", w->files_dir, name, (unsigned long long)st->st_ino,
+			 ids ? (unsigned long long)ids[i + 1][1] : 0ull, S_ISREG(st->st_mode) ? "" : "; not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The files' directory, without following a symbolic link at its last
+ * component, and the one the runner verified (ids[0]) when given. */
+static int workload_open_dir(struct workload *w, uint64_t (*ids)[2], char *err, size_t errlen)
+{
+	int dfd = open(w->files_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+
+	if (dfd < 0 || fstat(dfd, &sb) < 0) {
+		snprintf(err, errlen, "victim: open directory %s: %s", w->files_dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	if (ids && ((uint64_t)sb.st_dev != ids[0][0] || (uint64_t)sb.st_ino != ids[0][1])) {
+		snprintf(err, errlen, "victim: %s is not the directory the runner verified (inode %llu, verified %llu)",
+			 w->files_dir, (unsigned long long)sb.st_ino, (unsigned long long)ids[0][1]);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
 static int workload_map_files(struct workload *w, char *err, size_t errlen)
 {
 	const struct config *cfg = w->cfg;
@@ -69,6 +152,9 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 	int open_flags = cfg->victim.write_ratio > 0 && flags == MAP_SHARED ? O_RDWR : O_RDONLY;
 	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
 		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
+	uint64_t(*ids)[2] = NULL;
+	bool bad = false;
+	int dfd = -1, ret = -1;
 
 	w->prot = PROT_READ | (cfg->victim.write_ratio > 0 ? PROT_WRITE : 0);
 	w->pages_per_file = cfg->victim.file_size_bytes / util_page_size();
@@ -81,24 +167,22 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 	}
 	if (cfg->victim.memory == MEMORY_ANON)
 		return workload_map_anon(w, err, errlen);
-	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
-		char path[4096];
+	ids = workload_verified_ids(cfg->victim.file_count, &bad, err, errlen);
+	dfd = bad ? -1 : workload_open_dir(w, ids, err, errlen);
+	for (int64_t i = 0; dfd >= 0 && i < cfg->victim.file_count; i++) {
+		char path[4200];
 		struct stat st;
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)i);
-		fd = open(path, open_flags | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			snprintf(err, errlen, "victim: open %s: %s", path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
+		fd = workload_open_file(w, dfd, ids, i, open_flags, &st, err, errlen);
+		if (fd < 0)
+			goto fail;
 		if ((uint64_t)st.st_size < cfg->victim.file_size_bytes) {
 			snprintf(err, errlen, "victim: %s has %lld bytes, the scenario needs %llu", path,
 				 (long long)st.st_size, (unsigned long long)cfg->victim.file_size_bytes);
 			close(fd);
-			return -1;
+			goto fail;
 		}
 		w->maps[i] = mmap(NULL, cfg->victim.file_size_bytes, w->prot, flags, fd, 0);
 		close(fd);
@@ -106,14 +190,19 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 			w->maps[i] = NULL;
 			snprintf(err, errlen, "victim: mmap %s (%llu bytes): %s", path,
 				 (unsigned long long)cfg->victim.file_size_bytes, strerror(errno));
-			return -1;
+			goto fail;
 		}
 		if (advice != MADV_NORMAL && madvise(w->maps[i], cfg->victim.file_size_bytes, advice) < 0) {
 			snprintf(err, errlen, "victim: madvise %s: %s", path, strerror(errno));
-			return -1;
+			goto fail;
 		}
 	}
-	return 0;
+	ret = dfd >= 0 ? 0 : -1;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	free(ids);
+	return ret;
 }
 
 static const struct option workload_long_options[] = {

@@ -111,10 +111,16 @@ static void mmaplock_reap_stale(const char *tracefs)
 		if (sscanf(e->d_name, "faultline-tracefs-%d-", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 &&
 		    errno == ESRCH) {
 			char dir[300];
+			struct stat sb;
 
+			/* /tmp is anyone's: only a real directory of a trusted
+			 * owner, and never through a link (docs/security.md) */
+			if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode) ||
+			    !util_uid_trusted(sb.st_uid))
+				continue;
 			snprintf(dir, sizeof(dir), "/tmp/%s", e->d_name);
-			umount2(dir, MNT_DETACH);
-			rmdir(dir);
+			umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
 		}
 	}
 	if (d)

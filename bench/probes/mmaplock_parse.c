@@ -147,8 +147,12 @@ void mmaplock_parse_line(struct mmaplock_parse *p, char *line)
 		goto bad;
 	while (q > line && q[-1] == ' ')
 		q--;
-	for (int32_t mul = 1; q > line && q[-1] >= '0' && q[-1] <= '9'; q--, mul *= 10)
+	/* at most 9 digits: a longer number is no task id (and would overflow) */
+	for (int32_t mul = 1, digits = 0; q > line && q[-1] >= '0' && q[-1] <= '9'; q--, mul *= 10) {
+		if (++digits > 9)
+			goto bad;
 		tid += (q[-1] - '0') * mul;
+	}
 	if (tid <= 0)
 		goto bad;
 	ev += 12; /* past ": mmap_lock_" */

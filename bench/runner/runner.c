@@ -538,7 +538,7 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 	struct runner_set *sets = calloc((size_t)argc + 1, sizeof(*sets));
 	char err[2048], *stall;
 	int nsets = 0, ret = -1;
-	struct stat sb;
+	int out_fd;
 
 	if (!sets) {
 		util_err("run: allocating %d options: %s", argc, strerror(errno));
@@ -568,12 +568,21 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 		util_err("%s", err);
 		goto exit;
 	}
-	/* a missing output directory is created (0755), as fl-report --out does */
-	if ((stat(r->out_dir, &sb) < 0 && errno == ENOENT && util_mkdir_p(r->out_dir, 0755) < 0) ||
-	    stat(r->out_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(r->out_dir, W_OK) < 0) {
-		util_err("--out: %s is not a writable directory: %s", r->out_dir, errno ? strerror(errno) : "not a directory");
+	/* a storage or output directory another user could change is refused
+	 * before anything is made (docs/security.md); a missing output
+	 * directory is created (0755, each component checked), as fl-report
+	 * --out does */
+	if (storage_check(&r->cfg, err, sizeof(err)) < 0) {
+		util_err("%s", err);
 		goto exit;
 	}
+	out_fd = util_dir_open_safe("--out", r->out_dir, UTIL_DIR_CREATE | UTIL_DIR_STICKY_OK, NULL, 0, err,
+				    sizeof(err));
+	if (out_fd < 0) {
+		util_err("%s", err);
+		goto exit;
+	}
+	close(out_fd);
 	stall = getenv(RUNNER_TEST_STALL_ENV);
 	if (stall && *stall) {
 		char *end;

@@ -25,16 +25,90 @@
 
 #define STORAGE_CHUNK (1u << 20)
 
-/* A file matches when its size is right and sampled words hold the pattern. */
+/* Verified directories (util_dir_open_safe), by path: storage.path and the
+ * files' directory under it.  Closed by storage_teardown. */
+static struct {
+	char path[4096];
+	int fd;
+} storage_dirs[4];
+
+/* The verified descriptor of dir (created 0755 when absent with create):
+ * >= 0, -2 when unsafe, -1 on other errors (err says which). */
+static int storage_dir_fd(const char *dir, bool create, char *err, size_t errlen)
+{
+	size_t i, n = FL_ARRAY_SIZE(storage_dirs);
+	int fd;
+
+	for (i = 0; i < n; i++)
+		if (storage_dirs[i].path[0] && !strcmp(storage_dirs[i].path, dir))
+			return storage_dirs[i].fd;
+	fd = util_dir_open_safe("storage: storage.path", dir, create ? UTIL_DIR_CREATE : 0, NULL, 0, err, errlen);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < n && storage_dirs[i].path[0]; i++)
+		;
+	if (i == n) {
+		close(storage_dirs[0].fd);
+		i = 0;
+	}
+	snprintf(storage_dirs[i].path, sizeof(storage_dirs[i].path), "%s", dir);
+	storage_dirs[i].fd = fd;
+	return fd;
+}
+
+static void storage_dirs_close(void)
+{
+	for (size_t i = 0; i < FL_ARRAY_SIZE(storage_dirs); i++)
+		if (storage_dirs[i].path[0]) {
+			close(storage_dirs[i].fd);
+			storage_dirs[i].path[0] = '\0';
+		}
+}
+
+/* path as a verified directory's descriptor and the name in it; -1 with
+ * err when the directory is not verified (storage_dir_fd). */
+static int storage_split(const char *path, const char **name, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir)) {
+		snprintf(err, errlen, "storage: %s: not a file in a directory", path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	*name = slash + 1;
+	return storage_dir_fd(dir, false, err, errlen);
+}
+
+/* Open a data file for reading without following a symbolic link (nor
+ * blocking on a FIFO); fstat into sb; -1 unless it is a regular file. */
+static int storage_open_file(const char *path, struct stat *sb)
+{
+	const char *name;
+	char err[512];
+	int dfd = storage_split(path, &name, err, sizeof(err)), fd;
+
+	fd = dfd < 0 ? -1 : util_openat_nofollow(dfd, name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd >= 0 && (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A file matches when it is a regular file (a symbolic link never is), its
+ * size is right and sampled words hold the pattern. */
 static bool storage_file_matches(const char *path, unsigned index, uint64_t size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = storage_open_file(path, &st);
 	bool ok = false;
 
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == size) {
+	if ((uint64_t)st.st_size == size) {
 		uint64_t offsets[] = { 0, size / 2 & ~7ull, size - 8 };
 
 		ok = true;
@@ -48,21 +122,37 @@ static bool storage_file_matches(const char *path, unsigned index, uint64_t size
 	return ok;
 }
 
+/* The temporary NAME.tmp-PID, created with O_EXCL in the verified
+ * directory: whatever sits at that name (a stale temporary, a planted
+ * symbolic link) is removed, never opened or followed. */
+static int storage_create_temp(int dfd, const char *tmp)
+{
+	int fd = util_openat_nofollow(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	if (fd < 0 && errno == EEXIST && unlinkat(dfd, tmp, 0) == 0)
+		fd = util_openat_nofollow(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	return fd;
+}
+
 static int storage_create_file(const char *path, unsigned index, uint64_t size, char *err, size_t errlen)
 {
 	char tmp[4200];
 	unsigned char *buf = malloc(STORAGE_CHUNK);
-	int fd = -1, ret = -1;
+	int fd = -1, ret = -1, dfd;
 	uint64_t off = 0, last_report = util_now_ns();
+	const char *name = NULL;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+	dfd = storage_split(path, &name, err, errlen);
+	if (dfd < 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", name, (int)getpid());
 	if (!buf) {
 		snprintf(err, errlen, "storage: allocating %u bytes: %s", STORAGE_CHUNK, strerror(errno));
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = storage_create_temp(dfd, tmp);
 	if (fd < 0) {
-		snprintf(err, errlen, "storage: create %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "storage: create %s.tmp-%d: %s", path, (int)getpid(), strerror(errno));
 		goto out;
 	}
 	while (off < size) {
@@ -70,8 +160,8 @@ static int storage_create_file(const char *path, unsigned index, uint64_t size, 
 
 		pattern_fill(index, off, buf, n);
 		if (util_write_all(fd, buf, n) < 0) {
-			snprintf(err, errlen, "storage: write %s at offset %llu: %s", tmp, (unsigned long long)off,
-				 strerror(errno));
+			snprintf(err, errlen, "storage: write %s.tmp-%d at offset %llu: %s", path, (int)getpid(),
+				 (unsigned long long)off, strerror(errno));
 			goto out;
 		}
 		off += n;
@@ -81,7 +171,8 @@ static int storage_create_file(const char *path, unsigned index, uint64_t size, 
 			last_report = util_now_ns();
 		}
 	}
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	/* renameat replaces whatever is at name (a symbolic link too) */
+	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0 || fsync(dfd) < 0) {
 		snprintf(err, errlen, "storage: finishing %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -90,48 +181,187 @@ out:
 	if (fd >= 0) {
 		close(fd);
 		if (ret < 0)
-			unlink(tmp);
+			unlinkat(dfd, tmp, 0);
 	}
 	free(buf);
 	return ret;
 }
 
+/* The files' directory and each file as verified, into st: the directory's
+ * descriptor (st->dir_fd) and the {device, inode} table in a memfd that
+ * the workload processes inherit (UTIL_VERIFIED_FILES_ENV names it). */
+static int storage_record_ids(struct storage *st, int64_t count, char *err, size_t errlen)
+{
+	uint64_t (*ids)[2] = calloc((size_t)count + 1, sizeof(*ids));
+	int dfd = storage_dir_fd(st->files_dir, false, err, errlen), ret = -1;
+	char fdstr[16];
+	struct stat sb;
+
+	if (!ids || dfd < 0 || fstat(dfd, &sb) < 0) {
+		if (dfd >= 0)
+			snprintf(err, errlen, "storage: recording the verified files of %s: %s", st->files_dir,
+				 strerror(errno));
+		goto out;
+	}
+	ids[0][0] = sb.st_dev;
+	ids[0][1] = sb.st_ino;
+	for (int64_t i = 0; i < count; i++) {
+		char path[4200];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, st->files_dir, (unsigned)i);
+		fd = storage_open_file(path, &sb);
+		if (fd < 0) {
+			snprintf(err, errlen, "storage: %s: %s (not a regular file, or gone since it was verified)",
+				 path, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		ids[i + 1][0] = sb.st_dev;
+		ids[i + 1][1] = sb.st_ino;
+	}
+	st->dir_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	st->ids_fd = memfd_create("faultline-verified-files", 0); /* inherited by the workloads */
+	if (st->dir_fd < 0 || st->ids_fd < 0 ||
+	    util_write_all(st->ids_fd, ids, ((size_t)count + 1) * sizeof(*ids)) < 0) {
+		snprintf(err, errlen, "storage: memfd for the verified files: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(fdstr, sizeof(fdstr), "%d", st->ids_fd);
+	setenv(UTIL_VERIFIED_FILES_ENV, fdstr, 1);
+	ret = 0;
+out:
+	free(ids);
+	return ret;
+}
+
+int storage_check(const struct config *cfg, char *err, size_t errlen)
+{
+	int fd;
+
+	if (cfg->storage.type != STORAGE_DIR || !cfg->storage.path)
+		return 0;
+	fd = util_dir_open_safe("storage: storage.path", cfg->storage.path, 0, NULL, 0, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	/* missing components are created (and checked) by storage_prepare;
+	 * other failures are reported there */
+	return fd == -2 ? -1 : 0;
+}
+
+/* The content version of the files: bump it when lib/pattern.h's
+ * pattern_word changes, so files of the old content are not taken for the
+ * new (they would be rewritten anyway, but under another name nothing is
+ * rewritten back and forth). */
+#define STORAGE_CONTENT_VERSION 1
+/* Room left free on the file system after creating the files. */
+#define STORAGE_HEADROOM (64ull << 20)
+
+/* "64M", "1G", "12K" or "4100": the size in its largest exact binary unit. */
+static void storage_size_name(uint64_t size, char *buf, size_t len)
+{
+	static const char units[] = "TGMK";
+
+	for (int u = 0; u < 4; u++) {
+		unsigned shift = (unsigned)(40 - 10 * u);
+
+		if (size >= (1ull << shift) && size % (1ull << shift) == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(size >> shift), units[u]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)size);
+}
+
+/* Do all count files of size in dir hold the pattern? */
+static bool storage_all_match(const char *dir, int64_t count, uint64_t size)
+{
+	for (int64_t i = 0; i < count; i++) {
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, dir, (unsigned)i);
+		if (!storage_file_matches(path, (unsigned)i, size))
+			return false;
+	}
+	return true;
+}
+
+/* The files of a run live in STORAGE.PATH/files-SIZE-vVERSION/ (storage.h),
+ * so scenarios with other file sizes never rewrite them.  Files placed
+ * directly in storage.path (by earlier versions of the suite, or copied in
+ * by hand) are used when every one of them matches. */
 static int storage_prepare_dir(struct storage *st, const struct config *cfg, char *err, size_t errlen)
 {
-	unsigned created = 0, reused = 0;
+	const uint64_t size = cfg->victim.file_size_bytes;
+	const int64_t count = cfg->victim.file_count;
+	unsigned created = 0, reused = 0, missing = 0;
+	uint64_t need = 0, avail;
+	char key[64], sname[32];
 	struct statfs sfs;
 	struct stat sb;
 
-	if (util_mkdir_p(cfg->storage.path, 0755) < 0) {
-		snprintf(err, errlen, "storage: storage.path: mkdir %s: %s", cfg->storage.path, strerror(errno));
+	if (storage_dir_fd(cfg->storage.path, true, err, errlen) < 0)
 		return -1;
+	storage_size_name(size, sname, sizeof(sname));
+	snprintf(key, sizeof(key), "files-%s-v%d", sname, STORAGE_CONTENT_VERSION);
+	if (storage_all_match(cfg->storage.path, count, size)) {
+		snprintf(st->files_dir, sizeof(st->files_dir), "%s", cfg->storage.path);
+		snprintf(key, sizeof(key), "flat");
+	} else {
+		snprintf(st->files_dir, sizeof(st->files_dir), "%s/%s", cfg->storage.path, key);
 	}
-	snprintf(st->files_dir, sizeof(st->files_dir), "%s", cfg->storage.path);
-	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
+	/* what is missing, and whether all of it fits, before writing anything */
+	for (int64_t i = 0; i < count; i++) {
 		char path[4200];
 
-		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, cfg->storage.path, (unsigned)i);
-		if (storage_file_matches(path, (unsigned)i, cfg->victim.file_size_bytes)) {
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, st->files_dir, (unsigned)i);
+		if (!storage_file_matches(path, (unsigned)i, size)) {
+			missing++;
+			need += size;
+		}
+	}
+	if (statfs(cfg->storage.path, &sfs) < 0) {
+		snprintf(err, errlen, "storage: storage.path: statfs %s: %s", cfg->storage.path, strerror(errno));
+		return -1;
+	}
+	avail = (uint64_t)sfs.f_bavail * (uint64_t)sfs.f_bsize;
+	if (missing > 0 && avail < need + STORAGE_HEADROOM) {
+		snprintf(err, errlen,
+			 "storage: storage.path %s has %llu MiB free; the %u missing files of %s "
+			 "(victim.files.size_bytes) need %llu MiB together, plus %llu MiB left free "
+			 "(fewer or smaller files, another storage.path, or storage.type slowfs for files "
+			 "larger than the disk)",
+			 cfg->storage.path, (unsigned long long)(avail >> 20), missing, sname,
+			 (unsigned long long)(need >> 20), STORAGE_HEADROOM >> 20);
+		return -1;
+	}
+	if (missing > 0) {
+		fprintf(stderr, "faultline: storage: creating %u file%s of %s (%llu MiB) in %s (%llu MiB free); "
+			"later runs with files of this size reuse them (./run.sh clean lists them)\n",
+			missing, missing == 1 ? "" : "s", sname, (unsigned long long)(need >> 20), st->files_dir,
+			(unsigned long long)(avail >> 20));
+		if (storage_dir_fd(st->files_dir, true, err, errlen) < 0)
+			return -1;
+	}
+	for (int64_t i = 0; i < count; i++) {
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, st->files_dir, (unsigned)i);
+		if (storage_file_matches(path, (unsigned)i, size)) {
 			reused++;
 			continue;
 		}
-		if (statfs(cfg->storage.path, &sfs) == 0 &&
-		    (uint64_t)sfs.f_bavail * (uint64_t)sfs.f_bsize < cfg->victim.file_size_bytes + (64ull << 20)) {
-			snprintf(err, errlen,
-				 "storage: storage.path %s has %llu MiB free, a file of %llu MiB does not fit "
-				 "(use storage.type slowfs for files larger than the disk)",
-				 cfg->storage.path, (unsigned long long)((uint64_t)sfs.f_bavail * sfs.f_bsize >> 20),
-				 (unsigned long long)(cfg->victim.file_size_bytes >> 20));
-			return -1;
-		}
-		if (storage_create_file(path, (unsigned)i, cfg->victim.file_size_bytes, err, errlen) < 0)
+		if (storage_create_file(path, (unsigned)i, size, err, errlen) < 0)
 			return -1;
 		created++;
 	}
-	if (stat(cfg->storage.path, &sb) == 0)
+	if (storage_record_ids(st, count, err, errlen) < 0)
+		return -1;
+	if (stat(st->files_dir, &sb) == 0)
 		st->dev = sb.st_dev;
-	if (statfs(cfg->storage.path, &sfs) == 0)
-		snprintf(st->fs_type, sizeof(st->fs_type), "0x%lx", (unsigned long)sfs.f_type);
+	snprintf(st->fs_type, sizeof(st->fs_type), "0x%lx", (unsigned long)sfs.f_type);
+	json_object_set_new(st->info, "files_key", json_string(key));
+	json_object_set_new(st->info, "content_version", json_integer(STORAGE_CONTENT_VERSION));
 	json_object_set_new(st->info, "files_created", json_integer(created));
 	json_object_set_new(st->info, "files_reused", json_integer(reused));
 	return 0;
@@ -146,12 +376,15 @@ static void storage_slowfs_reap_stale(void)
 	struct dirent *de;
 
 	while (d && (de = readdir(d))) {
-		char stale[300];
+		struct stat sb;
 
-		if (strncmp(de->d_name, "faultline-slowfs-", 17) != 0)
+		/* only directories of root's (or ours): never another user's,
+		 * and never through a symbolic link */
+		if (strncmp(de->d_name, "faultline-slowfs-", 17) != 0 ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode) ||
+		    !util_uid_trusted(sb.st_uid))
 			continue;
-		snprintf(stale, sizeof(stale), "/tmp/%s", de->d_name);
-		rmdir(stale);
+		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
 	}
 	if (d)
 		closedir(d);
@@ -321,6 +554,7 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
 	char dev[32];
 
 	memset(st, 0, sizeof(*st));
+	st->dir_fd = st->ids_fd = -1;
 	st->info = json_object();
 	json_object_set_new(st->info, "type", json_string(config_enum_name("storage.type", cfg->storage.type)));
 	switch (cfg->storage.type) {
@@ -346,6 +580,40 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
 	return 0;
 }
 
+/* File index of st for reading: dir storage, relative to the verified
+ * directory and only the very file verified (device and inode); slowfs,
+ * in the private mount point.  Never through a symbolic link. */
+static int storage_open_verified(const struct storage *st, int64_t index, const char *path, char *err,
+				 size_t errlen)
+{
+	uint64_t id[2];
+	struct stat sb;
+	int fd;
+
+	if (st->dir_fd < 0) {
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			snprintf(err, errlen, "storage: open %s: %s", path, strerror(errno));
+		return fd;
+	}
+	fd = util_openat_nofollow(st->dir_fd, strrchr(path, '/') + 1, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0 || fstat(fd, &sb) < 0 ||
+	    pread(st->ids_fd, id, sizeof(id), (off_t)((uint64_t)(index + 1) * sizeof(id))) != (ssize_t)sizeof(id)) {
+		snprintf(err, errlen, "storage: open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((uint64_t)sb.st_dev != id[0] || (uint64_t)sb.st_ino != id[1]) {
+		snprintf(err, errlen, "storage: %s is no longer the file verified at the start of the run (inode %llu, "
+			 "verified %llu): replaced during the run", path, (unsigned long long)sb.st_ino,
+			 (unsigned long long)id[1]);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *resident_bytes, char *err,
 		       size_t errlen)
 {
@@ -359,11 +627,9 @@ int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *r
 		uint64_t size = cfg->victim.file_size_bytes, pages = size / page;
 
 		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, st->files_dir, (unsigned)i);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			snprintf(err, errlen, "storage: open %s: %s", path, strerror(errno));
+		fd = storage_open_verified(st, i, path, err, errlen);
+		if (fd < 0)
 			return -1;
-		}
 		if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) {
 			snprintf(err, errlen, "storage: posix_fadvise(DONTNEED) on %s failed", path);
 			close(fd);
@@ -406,11 +672,19 @@ void storage_teardown(struct storage *st)
 	if (st->mountpoint[0]) {
 		for (int i = 0; i < 200 && rmdir(st->mountpoint) < 0 && errno == EBUSY; i++) {
 			if (i == 100)
-				umount2(st->mountpoint, MNT_DETACH); /* auto_unmount should have done it */
+				umount2(st->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW); /* auto_unmount should have done it */
 			usleep(10000);
 		}
 		st->mountpoint[0] = '\0';
 	}
+	if (st->ids_fd >= 0) {
+		unsetenv(UTIL_VERIFIED_FILES_ENV);
+		close(st->ids_fd);
+	}
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
+	st->dir_fd = st->ids_fd = -1;
+	storage_dirs_close();
 	json_decref(st->info);
 	st->info = NULL;
 }

@@ -1,5 +1,11 @@
-/* storage: where the victim's files live.  dir: plain files created once in
- * storage.path and reused while their size and content stamp match.
+/* storage: where the victim's files live.  dir: plain files data-NNNNNN,
+ * created once in STORAGE.PATH/files-SIZE-vVERSION/ (e.g. files-64M-v1:
+ * one directory per file size and content version, so scenarios of other
+ * sizes never rewrite them) and reused while their size and content match;
+ * the free space is checked for all missing files together before any is
+ * written.  Files directly in storage.path (earlier versions, or copied in
+ * by hand) are used when all of them match.  ./run.sh clean lists and
+ * removes these names only.
  * slowfs: a FUSE mount of synthetic files (fl-slowfs, workloads/slowfs/),
  * started with the resolved scenario on --config-fd. */
 #ifndef FL_STORAGE_H
@@ -18,7 +24,19 @@ struct storage {
 	pid_t daemon_pid;   /* slowfs */
 	char mountpoint[4096];
 	json_t *info;       /* recorded in results */
+	/* dir: the files' directory, verified (util_dir_open_safe), and the
+	 * device and inode of it and of each file as verified, in a memfd the
+	 * workload processes inherit (named by UTIL_VERIFIED_FILES_ENV): the
+	 * victim maps only those (docs/security.md).  -1: none. */
+	int dir_fd;
+	int ids_fd;
 };
+
+/* Before anything is created: a dir storage.path must be safe (root's or
+ * the invoking user's, not writable by group or other, and so every
+ * existing component above it; util_dir_open_safe).  0, or -1 with err
+ * naming the directory and its owner (bad input, exit 2). */
+int storage_check(const struct config *cfg, char *err, size_t errlen);
 
 int storage_prepare(struct storage *st, const struct config *cfg, char *err, size_t errlen);
 /* Drop the files' pages from the page cache so first touches are major

@@ -351,10 +351,19 @@ int vm_main(int argc, char **argv)
 	}
 	if (util_stop_signal)
 		goto out;
-	if (!v.accel_probe_out && util_mkdir_p(v.out_dir, 0755) < 0) {
-		util_err("vm: cannot create --out %s: %s", v.out_dir, strerror(errno));
-		ret = FL_EXIT_USAGE;
-		goto out;
+	if (!v.accel_probe_out) {
+		/* created 0755 with each component checked, refused when another
+		 * user could change it (docs/security.md) */
+		char err[1024];
+		int out_fd = util_dir_open_safe("vm: --out", v.out_dir, UTIL_DIR_CREATE | UTIL_DIR_STICKY_OK, NULL, 0, err,
+						sizeof(err));
+
+		if (out_fd < 0) {
+			util_err("%s", err);
+			ret = FL_EXIT_USAGE;
+			goto out;
+		}
+		close(out_fd);
 	}
 	if (v.accel_probe_out) {
 		if (accel_write(&v, v.accel_probe_out) == 0) {
