@@ -152,18 +152,20 @@ fi
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	skip mmaplock_on_missing_exits_3 "needs root and setpriv to run the runner unprivileged"
 else
-	mkdir -p "$tmp/ml_on" && chmod 777 "$tmp" "$tmp/ml_on"
+	# the unprivileged runner's own directory (a world-writable one is
+	# refused before anything else, docs/security.md)
+	mkdir -p "$tmp/nb/ml_on" && chmod 755 "$tmp" && chown -R 65534:65534 "$tmp/nb"
 	before=$(ls "$cg_root" 2>/dev/null | grep -c faultline)
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$FL" run bench/scenarios/smoke.json --out "$tmp/ml_on" \
-		"${SHORT[@]}" --set storage.path="$tmp/never" --set probes.mmap_lock=on >"$tmp/ml_on.out" 2>&1
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$FL" run bench/scenarios/smoke.json --out "$tmp/nb/ml_on" \
+		"${SHORT[@]}" --set storage.path="$tmp/nb/never" --set probes.mmap_lock=on >"$tmp/ml_on.out" 2>&1
 	rc=$?
 	after=$(ls "$cg_root" 2>/dev/null | grep -c faultline)
 	why=""
 	[ "$rc" = 3 ] || why="$why exit $rc (want 3);"
 	grep -q 'probes.mmap_lock is "on" but the mmap_lock tracepoint probe cannot start: ' "$tmp/ml_on.out" ||
 		why="$why message: $(cat "$tmp/ml_on.out");"
-	[ -e "$tmp/never" ] && why="$why storage created;"
-	[ -n "$(ls -A "$tmp/ml_on")" ] && why="$why result written;"
+	[ -e "$tmp/nb/never" ] && why="$why storage created;"
+	[ -n "$(ls -A "$tmp/nb/ml_on")" ] && why="$why result written;"
 	[ "$before" = "$after" ] || why="$why cgroups created;"
 	ls -d /tmp/faultline-tracefs-* 2>/dev/null | grep -q . && why="$why tracefs mount directory left;"
 	[ -z "$why" ] && pass mmaplock_on_missing_exits_3 || fail mmaplock_on_missing_exits_3 "$why"
