@@ -430,37 +430,10 @@ bool metrics_find(const char *name, struct metric *out)
 	return s.found;
 }
 
-/* Levenshtein distance, for short names. */
-static size_t metrics_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[128];
-
-	if (lb >= FL_ARRAY_SIZE(row))
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 static void metrics_suggest_fn(void *ctx, const struct metric *m, double v)
 {
 	struct metrics_search *s = ctx;
-	size_t d = metrics_distance(s->name, m->name);
+	size_t d = util_edit_distance(s->name, m->name);
 
 	(void)v;
 	if (d < s->best_d) {

@@ -86,6 +86,10 @@ void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * 64 KiB on ppc64le and some arm64 kernels).  Cached after the first call. */
 size_t util_page_size(void);
 
+/* Levenshtein distance of two short strings (SIZE_MAX when either has 128
+ * characters or more), for "did you mean". */
+size_t util_edit_distance(const char *a, const char *b);
+
 /* Safe places (docs/security.md).  faultline runs as root on shared
  * machines: a directory it creates files in, or that its victim writes
  * through, must be one no other local user can change.  A trusted owner is

@@ -55,6 +55,8 @@ funcs=$(awk '
 		sub(/\(.*/, "", sig)
 		n = split(sig, w, /[ *]+/)
 		name = w[n]
+		if (name == "") # e.g. a function returning a pointer to an array
+			name = "(unnamed)"
 		if (name ~ /^[A-Z0-9_]+$/) { # a macro such as TEST(x): keep its argument
 			arg = $0
 			sub(/^[^(]*\(/, "", arg)

@@ -72,27 +72,6 @@ static void runner_usage(FILE *out)
 	config_print_help(out);
 }
 
-/* Levenshtein distance of two names (up to 63 characters), for "did you mean". */
-static size_t runner_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	for (size_t j = 0; j <= lb && lb < 64; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la && la < 64 && lb < 64; i++) {
-		size_t diag = row[0], up;
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++, diag = up) {
-			size_t sub = diag + (a[i - 1] != b[j - 1]), ins = (row[j] < row[j - 1] ? row[j] : row[j - 1]) + 1;
-
-			up = row[j];
-			row[j] = sub < ins ? sub : ins;
-		}
-	}
-	return la < 64 && lb < 64 ? row[lb] : (size_t)-1;
-}
-
 /* A scenario file that does not exist: the closest *.json in its directory. */
 static void runner_suggest_scenario(const char *path)
 {
@@ -111,8 +90,8 @@ static void runner_suggest_scenario(const char *path)
 			continue;
 		snprintf(x, sizeof(x), "%.*s", (int)(n - 5), de->d_name);
 		snprintf(y, sizeof(y), "%.*s", (int)blen, base);
-		if (runner_distance(y, x) < best_d)
-			best_d = runner_distance(y, x), snprintf(best, sizeof(best), "%s", x);
+		if (util_edit_distance(y, x) < best_d)
+			best_d = util_edit_distance(y, x), snprintf(best, sizeof(best), "%s", x);
 	}
 	if (d && closedir(d) == 0 && best[0] && best_d <= 1 + blen / 3)
 		fprintf(stderr, "faultline: did you mean '%s' (%s/%s.json)?\n", best, dir, best);
