@@ -97,7 +97,8 @@ static bool figures_lock_bars(struct figures_script *fg, const struct figures_me
 				title, width);
 			for (size_t k = 0; k < nnames; k++)
 				fprintf(b, "%s'%s' %zu", k ? ", " : "", strchr(names[k], '.') + 1, k);
-			fprintf(b, ")\nset xrange [-0.6:%zu.6]\nset key top right\nplot ", nnames - 1);
+			fprintf(b, ")%s\nset xrange [-0.6:%zu.6]\nset key top right\nplot ", nnames > 2 ? " rotate by -30" : "",
+				nnames - 1);
 		}
 		comment = report_xasprintf("%s, %s: x mean stddev", title, mem[m].set->name);
 		figures_dat_block(fg, comment);

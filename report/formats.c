@@ -52,20 +52,21 @@ static double formats_gain(const struct report_metric *m, double base, double ca
 	return m->def.better == METRIC_BETTER_LOWER ? -pct : pct;
 }
 
-/* "fault.major.p99" -> "fault-major-p99" */
-static char *formats_mmtests_name(const char *name)
+/* Printable ASCII; with dashes, "fault.major.p99" -> "fault-major-p99"
+ * (metric names, as mmtests spells its own). */
+static char *formats_mmtests_name(const char *name, bool dashes)
 {
 	char *s = report_xstrdup(name);
 
 	for (char *p = s; *p; p++)
-		if (*p == '.' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+		if ((dashes && *p == '.') || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = *p == '.' ? '-' : '?';
 	return s;
 }
 
 static void formats_mmtests_block(const struct report_ctx *c, const struct report_cmp *cmp, FILE *f)
 {
-	char *hb = formats_mmtests_name(cmp->base->name), *hc = formats_mmtests_name(cmp->cand->name);
+	char *hb = formats_mmtests_name(cmp->base->name, false), *hc = formats_mmtests_name(cmp->cand->name, false);
 
 	text_header(c, cmp, f, "faultline compare, mmtests compare-kernels layout");
 	fprintf(f, "\n%-*s %21.21s %21.21s\n", 10 + FORMATS_NAME_W - 1, "", hb, hc);
@@ -84,7 +85,7 @@ static void formats_mmtests_block(const struct report_ctx *c, const struct repor
 				a = r->a.mean;
 				b = r->b.mean;
 			}
-			name = formats_mmtests_name(r->m->name);
+			name = formats_mmtests_name(r->m->name, true);
 			if (strlen(name) > FORMATS_NAME_W) {
 				fprintf(f, "%-10s%s\n", h ? "Hmean" : "Amean", name);
 				name[0] = '\0';

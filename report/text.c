@@ -166,6 +166,24 @@ static bool text_row_shown(const struct report_ctx *c, const struct report_row *
 
 /* ---- header ----------------------------------------------------------- */
 
+/* Where a side's results came from: "DIR/ (N files)" when they share a
+ * directory, else the files themselves (malloc'd). */
+static char *text_files(const struct report_strs *files)
+{
+	const char *slash = files->n ? strrchr(files->v[0], '/') : NULL;
+	size_t dlen = slash ? (size_t)(slash - files->v[0]) + 1 : 0;
+
+	for (size_t i = 1; i < files->n && dlen; i++) {
+		const char *s = strrchr(files->v[i], '/');
+
+		if (!s || (size_t)(s - files->v[i]) + 1 != dlen || strncmp(files->v[i], files->v[0], dlen) != 0)
+			dlen = 0;
+	}
+	if (files->n > 1 && dlen)
+		return report_xasprintf("%.*s (%zu files)", (int)dlen, files->v[0], files->n);
+	return report_strs_join(files, " ");
+}
+
 void text_header(const struct report_ctx *c, const struct report_cmp *cmp, FILE *f, const char *prefix)
 {
 	const struct report_group *sides[2] = { cmp->gb, cmp->gc };
@@ -177,7 +195,7 @@ void text_header(const struct report_ctx *c, const struct report_cmp *cmp, FILE 
 	for (int s = 0; s < 2; s++) {
 		const struct report_group *g = sides[s];
 		char *iso = report_strs_join(&g->isolations, "/"), *kern = report_strs_join(&g->kernels, ", ");
-		char *files = report_strs_join(&g->files, " ");
+		char *files = text_files(&g->files);
 		char notok[64] = "";
 
 		if (g->not_ok)
