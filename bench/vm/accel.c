@@ -22,6 +22,10 @@
 #include <unistd.h>
 
 #define ACCEL_PROBE_MS 2000
+/* x86_64: the probe waits for the firmware's first words on the debug
+ * console (SeaBIOS writes to port 0x402), proof that a vCPU ran under KVM,
+ * for at most this long; a slow start on a loaded machine is no failure. */
+#define ACCEL_PROBE_X86_MAX_MS 15000
 
 static void accel_use(struct accel *a, const char *accel)
 {
@@ -85,32 +89,40 @@ bool accel_kvm_error(const char *log, char *msg, size_t len)
  * -1 when a stop signal came. */
 static int accel_probe(struct vm *v, char *msg, size_t len)
 {
-	char *argv[32], log[300];
+	char *argv[40], log[300], bios[300];
 	int n = 0, ok = 0, st = 0, ret = 1;
-	uint64_t t0 = util_now_ns();
-	bool exited = false;
+	uint64_t t0 = util_now_ns(), limit_ms = ACCEL_PROBE_MS;
+	bool exited = false, x86 = !strcmp(v->arch->name, "x86_64"), ran = false;
 	pid_t pid;
 
-	ok |= qemu_add_arg(argv, &n, 32, "%s", v->qemu);
-	ok |= qemu_add_arg(argv, &n, 32, "-machine");
-	ok |= qemu_add_arg(argv, &n, 32, "%s", v->arch->machine);
-	ok |= qemu_add_arg(argv, &n, 32, "-accel");
-	ok |= qemu_add_arg(argv, &n, 32, "kvm");
-	ok |= qemu_add_arg(argv, &n, 32, "-cpu");
-	ok |= qemu_add_arg(argv, &n, 32, "host");
-	ok |= qemu_add_arg(argv, &n, 32, "-smp");
-	ok |= qemu_add_arg(argv, &n, 32, "%d", v->cpus);
-	ok |= qemu_add_arg(argv, &n, 32, "-m");
-	ok |= qemu_add_arg(argv, &n, 32, "%lluM", (unsigned long long)(v->mem_bytes >> 20));
-	ok |= qemu_add_arg(argv, &n, 32, "-nodefaults");
-	ok |= qemu_add_arg(argv, &n, 32, "-no-reboot");
-	ok |= qemu_add_arg(argv, &n, 32, "-display");
-	ok |= qemu_add_arg(argv, &n, 32, "none");
-	ok |= qemu_add_arg(argv, &n, 32, "-monitor");
-	ok |= qemu_add_arg(argv, &n, 32, "none");
-	ok |= qemu_add_arg(argv, &n, 32, "-serial");
-	ok |= qemu_add_arg(argv, &n, 32, "none");
+	ok |= qemu_add_arg(argv, &n, 40, "%s", v->qemu);
+	ok |= qemu_add_arg(argv, &n, 40, "-machine");
+	ok |= qemu_add_arg(argv, &n, 40, "%s", v->arch->machine);
+	ok |= qemu_add_arg(argv, &n, 40, "-accel");
+	ok |= qemu_add_arg(argv, &n, 40, "kvm");
+	ok |= qemu_add_arg(argv, &n, 40, "-cpu");
+	ok |= qemu_add_arg(argv, &n, 40, "host");
+	ok |= qemu_add_arg(argv, &n, 40, "-smp");
+	ok |= qemu_add_arg(argv, &n, 40, "%d", v->cpus);
+	ok |= qemu_add_arg(argv, &n, 40, "-m");
+	ok |= qemu_add_arg(argv, &n, 40, "%lluM", (unsigned long long)(v->mem_bytes >> 20));
+	ok |= qemu_add_arg(argv, &n, 40, "-nodefaults");
+	ok |= qemu_add_arg(argv, &n, 40, "-no-reboot");
+	ok |= qemu_add_arg(argv, &n, 40, "-display");
+	ok |= qemu_add_arg(argv, &n, 40, "none");
+	ok |= qemu_add_arg(argv, &n, 40, "-monitor");
+	ok |= qemu_add_arg(argv, &n, 40, "none");
+	ok |= qemu_add_arg(argv, &n, 40, "-serial");
+	ok |= qemu_add_arg(argv, &n, 40, "none");
 	snprintf(log, sizeof(log), "%s/accel-probe.log", v->dir);
+	snprintf(bios, sizeof(bios), "%s/accel-probe-firmware.log", v->dir);
+	if (x86) {
+		ok |= qemu_add_arg(argv, &n, 40, "-chardev");
+		ok |= qemu_add_arg(argv, &n, 40, "file,id=fldbg,path=%s", bios);
+		ok |= qemu_add_arg(argv, &n, 40, "-device");
+		ok |= qemu_add_arg(argv, &n, 40, "isa-debugcon,iobase=0x402,chardev=fldbg");
+		limit_ms = ACCEL_PROBE_X86_MAX_MS;
+	}
 	if (ok) {
 		snprintf(msg, len, "building the probe's command line: out of memory");
 		ret = 0;
@@ -121,13 +133,21 @@ static int accel_probe(struct vm *v, char *msg, size_t len)
 		ret = 0;
 		goto out;
 	}
-	while (util_now_ns() - t0 < ACCEL_PROBE_MS * 1000000ull) {
+	while (util_now_ns() - t0 < limit_ms * 1000000ull) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			exited = true;
 			break;
 		}
 		if (util_stop_signal || accel_kvm_error(log, msg, len))
 			break;
+		if (x86) {
+			char *fw = util_read_file(bios, NULL);
+
+			ran = fw && fw[0];
+			free(fw);
+			if (ran)
+				break;
+		}
 		usleep(50000);
 	}
 	if (!exited)
@@ -136,6 +156,9 @@ static int accel_probe(struct vm *v, char *msg, size_t len)
 		ret = -1;
 	} else if (accel_kvm_error(log, msg, len)) {
 		ret = 0;
+	} else if (x86 && !ran && !exited) {
+		ret = 0;
+		snprintf(msg, len, "no firmware output from a vCPU under KVM within %d ms", ACCEL_PROBE_X86_MAX_MS);
 	} else if (exited) {
 		char *text = util_read_file(log, NULL);
 

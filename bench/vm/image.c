@@ -180,7 +180,7 @@ void image_reset_boot(const char *dir)
 
 void image_cleanup_dir(const char *dir)
 {
-	static const char *const files[] = { "initrd", "accel-probe.log" };
+	static const char *const files[] = { "initrd", "accel-probe.log", "accel-probe-firmware.log" };
 	char p[400];
 
 	if (!dir[0])
