@@ -230,27 +230,6 @@ scenario_path() {
 	esac
 }
 
-# The bundled scenario closest to NAME (edit distance), for "did you mean".
-scenario_suggest() {
-	local f
-	for f in bench/scenarios/*.json; do basename "$f" .json; done | awk -v w="${1%.json}" '
-	function dist(a, b,   i, j, la, lb, d, c) {
-		la = length(a); lb = length(b)
-		for (i = 0; i <= la; i++) d[i, 0] = i
-		for (j = 0; j <= lb; j++) d[0, j] = j
-		for (i = 1; i <= la; i++)
-			for (j = 1; j <= lb; j++) {
-				c = d[i - 1, j - 1] + (substr(a, i, 1) != substr(b, j, 1))
-				if (d[i - 1, j] + 1 < c) c = d[i - 1, j] + 1
-				if (d[i, j - 1] + 1 < c) c = d[i, j - 1] + 1
-				d[i, j] = c
-			}
-		return d[la, lb]
-	}
-	{ k = dist(w, $0); if (best == "" || k < bd) { best = $0; bd = k } }
-	END { if (best != "" && bd <= 1 + int(length(w) / 3)) print best }'
-}
-
 # ./run.sh scenarios [--long]: names aligned; each description cut at a word
 # boundary to fit 80 columns (whole and wrapped with --long).
 list_scenarios() {
@@ -328,12 +307,9 @@ run)
 		exit 0
 	fi
 	scen=$(scenario_path "$1"); shift
-	if [ ! -f "$scen" ]; then
-		near=$(scenario_suggest "$(basename "$scen" .json)")
-		log "no scenario '$scen'${near:+ (did you mean '$near'?)} (see ./run.sh scenarios)"
-		exit 2
-	fi
 	build
+	# a missing scenario: the runner says so, with the closest name, and exits 2
+	[ -f "$scen" ] || exec "$BUILD/faultline" run "$scen"
 	case " $* " in
 	*" --kernel "* | *" --debian-kernel "*) vm_run "$scen" "$@" ;;
 	esac

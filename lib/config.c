@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #define OPT(p, t, field, lo, hi, d, ch, h) { p, t, offsetof(struct config, field), lo, hi, d, ch, h }
 #define GiB (1024.0 * 1024 * 1024)
@@ -571,30 +573,6 @@ int config_load_json(struct config *c, const json_t *root, const char *file, con
 	if (!json_is_object(root))
 		return config_fail(&x, "(top level)", NULL, "a scenario is a JSON object");
 	return config_walk(c, root, "", &x);
-}
-
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
-{
-	json_error_t jerr;
-	json_t *root;
-	char *text;
-	int ret;
-
-	text = util_read_file(path, NULL);
-	if (!text) {
-		snprintf(err, errlen, "%s: cannot read scenario: %s", path, strerror(errno));
-		return -1;
-	}
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column, jerr.text);
-		free(text);
-		return -1;
-	}
-	ret = config_load_json(c, root, path, text, err, errlen);
-	json_decref(root);
-	free(text);
-	return ret;
 }
 
 int config_set(struct config *c, const char *assignment, char *err, size_t errlen)

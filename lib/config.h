@@ -164,6 +164,15 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 
 /* Every option with its resolved value, as nested JSON objects. */
 json_t *config_to_json(const struct config *c);
+
+/* The resolved config as compact JSON in a new memfd (close-on-exec when
+ * asked): how the runner hands it to the workload processes and to
+ * fl-slowfs.  The fd, or -1 with err. */
+int config_to_memfd(const struct config *c, const char *name, bool cloexec, char *err, size_t errlen);
+/* Load a config written by config_to_memfd: read from offset 0 with pread
+ * (several processes may share the description's offset), then as
+ * config_load_json.  0, or -1 with err naming the fd.  fd stays open. */
+int config_load_fd(struct config *c, int fd, char *err, size_t errlen);
 /* Print the options table: path, type, range, default, help. */
 void config_print_help(FILE *out);
 

@@ -45,6 +45,7 @@ struct metrics_probe {
 	metrics_formula formula;
 	const char *arg;
 	const char *help;
+	bool headline; /* a default headline metric */
 };
 
 /* The number at a dotted path under the iteration, or NAN. */
@@ -201,60 +202,60 @@ static double metrics_read_amplification(const struct metrics_in *in, const char
 
 static const struct metrics_probe metrics_probes[] = {
 	{ "mmap_lock.read_acq_per_kfault", METRIC_RATIO, LOCK, LOWER, "per 1000 faults", metrics_lock_per_kfault,
-	  "read_acquisitions", "mmap_lock read acquisitions in the victim per 1000 of its fault threads' faults" },
+	  "read_acquisitions", "mmap_lock read acquisitions in the victim per 1000 of its fault threads' faults", true },
 	{ "mmap_lock.write_acq_per_kfault", METRIC_RATIO, LOCK, NEITHER, "per 1000 faults", metrics_lock_per_kfault,
-	  "write_acquisitions", "mmap_lock write acquisitions in the victim per 1000 of its fault threads' faults" },
+	  "write_acquisitions", "mmap_lock write acquisitions in the victim per 1000 of its fault threads' faults", false },
 	{ "mmap_lock.read_wait.p50", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "read_wait:50",
-	  "wait for mmap_lock for reading (start_locking to acquire_returned), median" },
+	  "wait for mmap_lock for reading (start_locking to acquire_returned), median", false },
 	{ "mmap_lock.read_wait.p99", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "read_wait:99",
-	  "wait for mmap_lock for reading, 99th percentile" },
+	  "wait for mmap_lock for reading, 99th percentile", false },
 	{ "mmap_lock.read_wait_total_ms", METRIC_RATIO, LOCK, LOWER, "ms", metrics_lock_hist, "read_wait:0",
-	  "total time the victim's threads waited for mmap_lock for reading" },
+	  "total time the victim's threads waited for mmap_lock for reading", false },
 	{ "mmap_lock.write_wait.p50", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "write_wait:50",
-	  "wait for mmap_lock for writing, median" },
+	  "wait for mmap_lock for writing, median", false },
 	{ "mmap_lock.write_wait.p99", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "write_wait:99",
-	  "wait for mmap_lock for writing, 99th percentile" },
+	  "wait for mmap_lock for writing, 99th percentile", false },
 	{ "mmap_lock.write_wait_total_ms", METRIC_RATIO, LOCK, LOWER, "ms", metrics_lock_hist, "write_wait:0",
-	  "total time the victim's threads waited for mmap_lock for writing" },
+	  "total time the victim's threads waited for mmap_lock for writing", false },
 	{ "mmap_lock.read_hold.p50", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "read_hold:50",
-	  "mmap_lock held for reading (acquired to released), median" },
+	  "mmap_lock held for reading (acquired to released), median", false },
 	{ "mmap_lock.read_hold.p99", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "read_hold:99",
-	  "mmap_lock held for reading, 99th percentile" },
+	  "mmap_lock held for reading, 99th percentile", false },
 	{ "mmap_lock.read_hold_total_ms", METRIC_RATIO, LOCK, LOWER, "ms", metrics_lock_hist, "read_hold:0",
-	  "total time mmap_lock was held for reading" },
+	  "total time mmap_lock was held for reading", false },
 	{ "mmap_lock.write_hold.p50", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "write_hold:50",
-	  "mmap_lock held for writing, median" },
+	  "mmap_lock held for writing, median", false },
 	{ "mmap_lock.write_hold.p99", METRIC_LATENCY, LOCK, LOWER, "us", metrics_lock_hist, "write_hold:99",
-	  "mmap_lock held for writing, 99th percentile" },
+	  "mmap_lock held for writing, 99th percentile", false },
 	{ "mmap_lock.write_hold_total_ms", METRIC_RATIO, LOCK, LOWER, "ms", metrics_lock_hist, "write_hold:0",
-	  "total time mmap_lock was held for writing" },
+	  "total time mmap_lock was held for writing", false },
 	{ "vma_lock.share_pct", METRIC_RATIO, LOCK, HIGHER, "%", metrics_vma_share, NULL,
-	  "faults completed under the per-VMA lock (vma_lock_success) per 100 page faults (vmstat pgfault)" },
+	  "faults completed under the per-VMA lock (vma_lock_success) per 100 page faults (vmstat pgfault)", true },
 	{ "vma_lock.success_per_kfault", METRIC_RATIO, LOCK, HIGHER, "per 1000 faults", metrics_vmstat_per_kfault,
-	  "vma_lock_success", "faults completed under the per-VMA lock per 1000 page faults" },
+	  "vma_lock_success", "faults completed under the per-VMA lock per 1000 page faults", false },
 	{ "vma_lock.retry_per_kfault", METRIC_RATIO, LOCK, LOWER, "per 1000 faults", metrics_vmstat_per_kfault,
-	  "vma_lock_retry", "VMA-locked faults that returned RETRY and fell back to mmap_lock, per 1000 faults" },
+	  "vma_lock_retry", "VMA-locked faults that returned RETRY and fell back to mmap_lock, per 1000 faults", false },
 	{ "vma_lock.abort_per_kfault", METRIC_RATIO, LOCK, LOWER, "per 1000 faults", metrics_vmstat_per_kfault,
-	  "vma_lock_abort", "faults where no VMA could be read-locked, per 1000 faults" },
+	  "vma_lock_abort", "faults where no VMA could be read-locked, per 1000 faults", false },
 	{ "vma_lock.miss_per_kfault", METRIC_RATIO, LOCK, LOWER, "per 1000 faults", metrics_vmstat_per_kfault,
-	  "vma_lock_miss", "faults whose VMA changed under the lookup, per 1000 faults" },
+	  "vma_lock_miss", "faults whose VMA changed under the lookup, per 1000 faults", false },
 	{ "vmstat.pgmajfault_per_ktouch", METRIC_RATIO, MEM, LOWER, "per 1000 touches", metrics_vmstat_ratio,
-	  "pgmajfault/touches*1000", "major faults (vmstat) per 1000 page touches of the fault threads" },
+	  "pgmajfault/touches*1000", "major faults (vmstat) per 1000 page touches of the fault threads", false },
 	{ "vmstat.refault_file_per_kmajflt", METRIC_RATIO, MEM, LOWER, "per 1000 major faults", metrics_vmstat_ratio,
 	  "workingset_refault_file/pgmajfault*1000", "file refaults per 1000 major faults: pages read again "
-						     "after reclaim" },
+						     "after reclaim", false },
 	{ "vmstat.pswpin_per_s", METRIC_RATE, MEM, NEITHER, "/s", metrics_vmstat_rate, "pswpin",
-	  "pages swapped in per second" },
+	  "pages swapped in per second", false },
 	{ "slowfs.read_amplification", METRIC_RATIO, MEM, LOWER, "bytes served per distinct byte",
-	  metrics_read_amplification, NULL, "bytes slowfs served per distinct byte: 1 = nothing read twice" },
+	  metrics_read_amplification, NULL, "bytes slowfs served per distinct byte: 1 = nothing read twice", false },
 	{ "psi.memory_some_pct", METRIC_RATIO, PSI, LOWER, "%", metrics_psi, "memory_some_total_us",
-	  "time some task stalled on memory (/proc/pressure/memory some), % of measured time" },
+	  "time some task stalled on memory (/proc/pressure/memory some), % of measured time", false },
 	{ "psi.memory_full_pct", METRIC_RATIO, PSI, LOWER, "%", metrics_psi, "memory_full_total_us",
-	  "time all non-idle tasks stalled on memory, % of measured time" },
+	  "time all non-idle tasks stalled on memory, % of measured time", false },
 	{ "psi.io_some_pct", METRIC_RATIO, PSI, LOWER, "%", metrics_psi, "io_some_total_us",
-	  "time some task stalled on I/O (/proc/pressure/io some), % of measured time" },
+	  "time some task stalled on I/O (/proc/pressure/io some), % of measured time", false },
 	{ "psi.io_full_pct", METRIC_RATIO, PSI, LOWER, "%", metrics_psi, "io_full_total_us",
-	  "time all non-idle tasks stalled on I/O, % of measured time" },
+	  "time all non-idle tasks stalled on I/O, % of measured time", false },
 };
 
 static const struct role *metrics_role(const char *name, unsigned *index)
@@ -279,7 +280,7 @@ static void metrics_latency(struct metric *m, const char *role, const char *hist
 {
 	*m = (struct metric){ .kind = METRIC_LATENCY, .section = METRIC_SECTION_LATENCY,
 			      .better = METRIC_BETTER_LOWER, .unit = "us", .order = (int)(order * 4 + k),
-			      .help = "latency of one operation of the role" };
+			      .help = "latency of one operation of the role", .headline = metrics_lat_stats[k].p == 99 };
 	snprintf(m->name, sizeof(m->name), "%s.%s.%s", role, hist, metrics_lat_stats[k].suffix);
 }
 
@@ -296,7 +297,7 @@ static void metrics_probe_metric(struct metric *m, size_t i)
 	const struct metrics_probe *p = &metrics_probes[i];
 
 	*m = (struct metric){ .kind = p->kind, .section = p->section, .better = p->better, .unit = p->unit,
-			      .help = p->help, .order = (int)i };
+			      .help = p->help, .order = (int)i, .headline = p->headline };
 	snprintf(m->name, sizeof(m->name), "%s", p->name);
 }
 

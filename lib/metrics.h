@@ -40,6 +40,7 @@ struct metric {
 	const char *unit; /* "us", "/s", "per 1000 faults", "%", "ms" */
 	const char *help;
 	int order;        /* stable order within a section */
+	bool headline;    /* in the report's headline when a scenario declares none */
 };
 
 extern const char *const metric_kind_names[METRIC_NKINDS];   /* "latency", "rate", ... */

@@ -188,11 +188,11 @@ static int compare_marks(const struct report_ctx *c, struct report_cmp *cmp)
 }
 
 /* The headline: the scenario's report.headline (the baseline's, else the
- * candidate's); without one, every role's p99 and the lock metrics. */
+ * candidate's); without one, the catalogue's defaults (every role's p99,
+ * mmap_lock acquisitions, the per-VMA lock share). */
 static bool compare_is_headline(const struct report_cmp *cmp, const struct report_metric *m)
 {
 	const struct report_strs *h = cmp->gb->headline.n ? &cmp->gb->headline : &cmp->gc->headline;
-	size_t len = strlen(m->name);
 
 	if (h->n) {
 		for (size_t i = 0; i < h->n; i++)
@@ -200,8 +200,7 @@ static bool compare_is_headline(const struct report_cmp *cmp, const struct repor
 				return true;
 		return false;
 	}
-	return (m->def.section == METRIC_SECTION_LATENCY && len > 4 && !strcmp(m->name + len - 4, ".p99")) ||
-	       !strcmp(m->name, "mmap_lock.read_acq_per_kfault") || !strcmp(m->name, "vma_lock.share_pct");
+	return m->def.headline;
 }
 
 /* The rows of one comparison: every metric either side has, sorted. */
@@ -415,4 +414,23 @@ int compare_gate(struct report_ctx *c)
 int compare_test_need(const struct report_ctx *c)
 {
 	return c->use_mwu ? STATS_MWU_MIN_N : STATS_WELCH_MIN_N;
+}
+
+double compare_lock_mean(const struct report_group *g, const char *key, const char *sub, const char *bucket)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->niters; i++) {
+		const json_t *v = json_object_get(
+			json_object_get(json_object_get(json_object_get(g->iters[i], "probes"), "mmap_lock"), key), sub);
+
+		if (bucket)
+			v = json_object_get(v, bucket);
+		if (json_is_number(v)) {
+			sum += json_number_value(v);
+			n++;
+		}
+	}
+	return n ? sum / (double)n : NAN;
 }

@@ -15,28 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Mean over a group's iterations of probes.mmap_lock.decades.HIST.BUCKET. */
-static double figures_lock_decade(const struct report_group *g, const char *hist, const char *bucket, size_t *n)
-{
-	double sum = 0;
-
-	*n = 0;
-	for (size_t i = 0; i < g->niters; i++) {
-		const json_t *v = json_object_get(
-			json_object_get(json_object_get(json_object_get(json_object_get(g->iters[i], "probes"),
-									"mmap_lock"),
-							"decades"),
-					hist),
-			bucket);
-
-		if (json_is_number(v)) {
-			sum += json_number_value(v);
-			(*n)++;
-		}
-	}
-	return *n ? sum / (double)*n : NAN;
-}
-
 /* One decade panel: clustered bars, bucket on x, one colour per set. */
 static bool figures_lock_decades(struct figures_script *fg, const struct figures_member *mem, size_t nmem,
 				 const char *hist, FILE *b)
@@ -46,9 +24,8 @@ static bool figures_lock_decades(struct figures_script *fg, const struct figures
 
 	for (size_t m = 0; m < nmem; m++) {
 		char *comment;
-		size_t n;
 
-		if (isnan(figures_lock_decade(mem[m].g, hist, mmaplock_parse_decade_names[0], &n)))
+		if (isnan(compare_lock_mean(mem[m].g, "decades", hist, mmaplock_parse_decade_names[0])))
 			continue;
 		if (first) {
 			fprintf(b, "set title '%s: events per iteration by wait time (mean)'\n", hist);
@@ -64,7 +41,7 @@ static bool figures_lock_decades(struct figures_script *fg, const struct figures
 		free(comment);
 		for (int k = 0; k < MMAPLOCK_PARSE_DECADES; k++)
 			fprintf(fg->dat, "%.4f %.9g\n", k - 0.4 + width * ((double)m + 0.5),
-				figures_lock_decade(mem[m].g, hist, mmaplock_parse_decade_names[k], &n));
+				compare_lock_mean(mem[m].g, "decades", hist, mmaplock_parse_decade_names[k]));
 		fprintf(b, "%s'%s' index %d using 1:2 with boxes lc %zu title ", first ? "" : ", ", fg->dat_name,
 			fg->blocks - 1, m + 1);
 		figures_gp_str(b, mem[m].set->name);

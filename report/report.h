@@ -160,6 +160,10 @@ int compare_parse_rule(struct report_rule *r, const char *arg);
 /* Apply the rules to c->cmps and count c->tripped; -1 (after listing the
  * known metrics) if a rule names a metric no comparison has. */
 int compare_gate(struct report_ctx *c);
+/* Mean over a group's iterations of probes.mmap_lock.KEY.SUB[.BUCKET]
+ * (the probe's deltas and decade counts); NAN when no iteration has it.
+ * The table's decade block and the lock figure both read it. */
+double compare_lock_mean(const struct report_group *g, const char *key, const char *sub, const char *bucket);
 /* Iterations per side the chosen test needs. */
 int compare_test_need(const struct report_ctx *c);
 

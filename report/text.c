@@ -319,27 +319,6 @@ static void text_others(const struct report_ctx *c, const struct report_cmp *cmp
 	}
 }
 
-/* Mean over a group's iterations of probes.mmap_lock.KEY.SUB[.BUCKET];
- * NAN when no iteration has it. */
-static double text_lock_mean(const struct report_group *g, const char *key, const char *sub, const char *bucket)
-{
-	double sum = 0;
-	size_t n = 0;
-
-	for (size_t i = 0; i < g->niters; i++) {
-		const json_t *v = json_object_get(
-			json_object_get(json_object_get(json_object_get(g->iters[i], "probes"), "mmap_lock"), key), sub);
-
-		if (bucket)
-			v = json_object_get(v, bucket);
-		if (json_is_number(v)) {
-			sum += json_number_value(v);
-			n++;
-		}
-	}
-	return n ? sum / (double)n : NAN;
-}
-
 /* The mmap_lock table in the form posted for the 2025 series:
  * acquisitions, then wait-time counts per decade bucket, base and
  * candidate side by side with the change. */
@@ -349,8 +328,8 @@ static void text_decades(const struct report_cmp *cmp, FILE *f)
 						 { "read_wait", "write_wait" } };
 	char v[6][32];
 
-	if (isnan(text_lock_mean(cmp->gb, "delta", kinds[0][0], NULL)) ||
-	    isnan(text_lock_mean(cmp->gc, "delta", kinds[0][0], NULL)))
+	if (isnan(compare_lock_mean(cmp->gb, "delta", kinds[0][0], NULL)) ||
+	    isnan(compare_lock_mean(cmp->gc, "delta", kinds[0][0], NULL)))
 		return;
 	fputc('\n', f);
 	text_wrapf(f, 2, "mmap_lock in the victim, per iteration (mean): acquisitions and wait times in decade "
@@ -362,7 +341,7 @@ static void text_decades(const struct report_cmp *cmp, FILE *f)
 			const char *key = row < 0 ? "delta" : "decades";
 			const char *sub = kinds[row < 0 ? 0 : 1][k];
 			const char *bucket = row < 0 ? NULL : mmaplock_parse_decade_names[row];
-			double a = text_lock_mean(cmp->gb, key, sub, bucket), b = text_lock_mean(cmp->gc, key, sub, bucket);
+			double a = compare_lock_mean(cmp->gb, key, sub, bucket), b = compare_lock_mean(cmp->gc, key, sub, bucket);
 
 			text_fmt_num(v[3 * k], sizeof(v[0]), a);
 			text_fmt_num(v[3 * k + 1], sizeof(v[0]), b);

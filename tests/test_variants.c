@@ -19,7 +19,7 @@ TEST(odirect_buffer_walk)
 	/* 3 pages per read (10000 bytes rounds up to 12288): 21 reads fit in
 	 * 64 pages, the 22nd starts lap 1 at 0 */
 	for (int i = 0; i < 21; i++) {
-		uint64_t at = odirect_next_buffer(&cursor, size, 10000, &laps);
+		uint64_t at = odirect_next_buffer(&cursor, size, 10000, 4096, &laps);
 
 		CHECK(at % 4096 == 0, "read %d lands at %llu, not page aligned", i, (unsigned long long)at);
 		CHECK(at + 10000 <= size, "read %d at %llu runs past %llu", i, (unsigned long long)at,
@@ -30,19 +30,19 @@ TEST(odirect_buffer_walk)
 			seen[p] = 1;
 		}
 	}
-	CHECK(odirect_next_buffer(&cursor, size, 10000, &laps) == 0 && laps == 1, "lap 1 starts at 0 (laps %llu)",
+	CHECK(odirect_next_buffer(&cursor, size, 10000, 4096, &laps) == 0 && laps == 1, "lap 1 starts at 0 (laps %llu)",
 	      (unsigned long long)laps);
 	/* a read as large as the mapping: every read is a lap of its own, at 0 */
 	cursor = 0;
 	laps = 0;
-	CHECK(odirect_next_buffer(&cursor, size, size, &laps) == 0 && laps == 0, "whole-size read 1");
-	CHECK(odirect_next_buffer(&cursor, size, size, &laps) == 0 && laps == 1, "whole-size read 2");
+	CHECK(odirect_next_buffer(&cursor, size, size, 4096, &laps) == 0 && laps == 0, "whole-size read 1");
+	CHECK(odirect_next_buffer(&cursor, size, size, 4096, &laps) == 0 && laps == 1, "whole-size read 2");
 	/* threads start apart, page aligned, inside the mapping */
-	CHECK(odirect_first_buffer(0, 4, size) == 0, "thread 0 starts at 0");
-	CHECK(odirect_first_buffer(1, 4, size) == 16 * 4096, "thread 1 of 4 starts at %llu",
-	      (unsigned long long)odirect_first_buffer(1, 4, size));
-	CHECK(odirect_first_buffer(3, 4, 5 * 4096) == 3 * 4096, "thread 3 of 4 over 5 pages at %llu",
-	      (unsigned long long)odirect_first_buffer(3, 4, 5 * 4096));
+	CHECK(odirect_first_buffer(0, 4, size, 4096) == 0, "thread 0 starts at 0");
+	CHECK(odirect_first_buffer(1, 4, size, 4096) == 16 * 4096, "thread 1 of 4 starts at %llu",
+	      (unsigned long long)odirect_first_buffer(1, 4, size, 4096));
+	CHECK(odirect_first_buffer(3, 4, 5 * 4096, 4096) == 3 * 4096, "thread 3 of 4 over 5 pages at %llu",
+	      (unsigned long long)odirect_first_buffer(3, 4, 5 * 4096, 4096));
 }
 
 TEST(odirect_source_offset)
@@ -50,15 +50,15 @@ TEST(odirect_source_offset)
 	const uint64_t size = 16 * 4096;
 
 	for (uint64_t r = 0; r < 100; r++) {
-		uint64_t off = odirect_source_offset(r * 0x9e3779b97f4a7c15ull, size, 8192);
+		uint64_t off = odirect_source_offset(r * 0x9e3779b97f4a7c15ull, size, 8192, 4096);
 
 		CHECK(off % 4096 == 0 && off + 8192 <= size, "offset %llu for a read of 8192 in %llu",
 		      (unsigned long long)off, (unsigned long long)size);
 	}
 	/* 15 slots for two-page reads in 16 pages: 14 is the last, 15 wraps to 0 */
-	CHECK(odirect_source_offset(14, size, 8192) == 14 * 4096, "slot 14");
-	CHECK(odirect_source_offset(15, size, 8192) == 0, "slot 15 wraps");
-	CHECK(odirect_source_offset(12345, size, size) == 0, "a whole-file read starts at 0");
+	CHECK(odirect_source_offset(14, size, 8192, 4096) == 14 * 4096, "slot 14");
+	CHECK(odirect_source_offset(15, size, 8192, 4096) == 0, "slot 15 wraps");
+	CHECK(odirect_source_offset(12345, size, size, 4096) == 0, "a whole-file read starts at 0");
 }
 
 TEST(meminfo_swap)

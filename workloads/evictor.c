@@ -67,7 +67,7 @@ static void *evictor_run(void *arg)
 	next = util_now_ns();
 	while (fds && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t file = pattern_rng_below(&rng, (uint64_t)cfg->victim.file_count);
-		uint64_t off = pattern_rng_below(&rng, (size - chunk) / util_page_size() + 1) * util_page_size(), t0, t1;
+		uint64_t off = pattern_rng_below(&rng, (size - chunk) / w->page_bytes + 1) * w->page_bytes, t0, t1;
 		bool measuring;
 		int r;
 

@@ -46,8 +46,6 @@ enum { FAULT_COUNTERS(ROLE_COUNTER_ENUM) FAULT_NCOUNTERS };
 static const char *const fault_hist_names[FAULT_NHIST] = { FAULT_HISTS(ROLE_HIST_NAME) };
 static const struct role_counter fault_counters[] = { FAULT_COUNTERS(ROLE_COUNTER_DESC) };
 
-#define PAGE util_page_size()
-
 static int64_t fault_threads(const struct config *cfg)
 {
 	return cfg->victim.fault_threads;
@@ -119,6 +117,7 @@ static void *fault_run(void *arg)
 	const struct config *cfg = w->cfg;
 	struct arena_slot *slot = t->slot;
 	struct arena *arena = w->arena;
+	const uint64_t page = w->page_bytes;
 	uint64_t first = w->total_pages * t->index / t->nthreads;
 	uint64_t last = w->total_pages * (t->index + 1) / t->nthreads;
 	struct fault_walk fw = { .n = last - first };
@@ -152,7 +151,7 @@ static void *fault_run(void *arg)
 		fault_pass_start(&fw, cfg, t->index, pass);
 		while ((p = fault_next(&fw, w, &rng)) < fw.n) {
 			uint64_t g = first + p, t0, t1;
-			char *addr = w->maps[g / w->pages_per_file] + (g % w->pages_per_file) * PAGE;
+			char *addr = w->maps[g / w->pages_per_file] + (g % w->pages_per_file) * page;
 			bool write = write_below && (pattern_rng_next(&rng) >> 11) < write_below;
 			int phase = arena_phase(arena);
 			unsigned kind = FAULT_HIST_NOFAULT;
@@ -194,9 +193,9 @@ static void *fault_run(void *arg)
 			if (write)
 				arena_count(slot, FAULT_WRITES, 1);
 			if (cfg->victim.verify) {
-				uint64_t file = g / w->pages_per_file, off = (g % w->pages_per_file) * PAGE;
+				uint64_t file = g / w->pages_per_file, off = (g % w->pages_per_file) * page;
 
-				if (pattern_check(file, off, addr, PAGE) != PAGE)
+				if (pattern_check(file, off, addr, page) != page)
 					arena_count(slot, FAULT_VERIFY_ERRORS, 1);
 				arena_count(slot, FAULT_VERIFIED_PAGES, 1);
 			}
@@ -214,7 +213,7 @@ static void *fault_run(void *arg)
 
 				if (n > last - g)
 					n = last - g;
-				madvise(w->maps[file] + in * PAGE, n * PAGE, advice);
+				madvise(w->maps[file] + in * page, n * page, advice);
 				g += n;
 			}
 		}

@@ -86,6 +86,7 @@ static void *gup_run(void *arg)
 	struct arena_slot *slot = t->slot;
 	uint64_t period = cfg->observer.gup_rate_per_s > 0 ? (uint64_t)(1e9 / cfg->observer.gup_rate_per_s) : 0, next;
 	size_t len = cfg->observer.gup_bytes;
+	const uint64_t page = w->page_bytes;
 	char path[64], *buf = malloc(len);
 	int memfd, method = 0;
 	struct pattern_rng rng;
@@ -99,14 +100,14 @@ static void *gup_run(void *arg)
 	next = util_now_ns();
 	while (buf && arena_phase(w->arena) != ARENA_STOP) {
 		uint64_t m = pattern_rng_below(&rng, w->gup_n), t0, t1;
-		uint64_t pages = w->gup_len[m] / util_page_size(), addr;
+		uint64_t pages = w->gup_len[m] / page, addr;
 		ssize_t n;
 		bool measuring;
 		unsigned h;
 
 		role_pace(&next, period);
 		measuring = arena_phase(w->arena) == ARENA_MEASURE;
-		addr = w->gup_start[m] + pattern_rng_below(&rng, pages ? pages : 1) * util_page_size();
+		addr = w->gup_start[m] + pattern_rng_below(&rng, pages ? pages : 1) * page;
 		if (addr + len > w->gup_start[m] + w->gup_len[m])
 			addr = w->gup_start[m] + w->gup_len[m] - len;
 		while (!(cfg->observer.gup_methods & (1u << (method % 2))))

@@ -76,7 +76,7 @@ static void *odirect_run(void *arg)
 	uint64_t period = cfg->victim.odirect.rate_per_s > 0 ? (uint64_t)(1e9 / cfg->victim.odirect.rate_per_s) : 0;
 	uint64_t src_index = t->index % (uint64_t)cfg->victim.file_count;
 	uint64_t buf_index = (t->index + 1) % (uint64_t)cfg->victim.file_count;
-	uint64_t cursor = odirect_first_buffer(t->index, t->nthreads, size), laps = 0, next;
+	uint64_t cursor = odirect_first_buffer(t->index, t->nthreads, size, w->page_bytes), laps = 0, next;
 	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
 		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
 	int src = -1, buffd = -1;
@@ -116,8 +116,8 @@ static void *odirect_run(void *arg)
 	minflt = ru.ru_minflt;
 	next = util_now_ns();
 	while (arena_phase(w->arena) != ARENA_STOP) {
-		uint64_t off = odirect_source_offset(pattern_rng_next(&rng), size, len);
-		uint64_t at = odirect_next_buffer(&cursor, size, len, &laps), t0, t1;
+		uint64_t off = odirect_source_offset(pattern_rng_next(&rng), size, len, w->page_bytes);
+		uint64_t at = odirect_next_buffer(&cursor, size, len, w->page_bytes, &laps), t0, t1;
 		bool measuring;
 		ssize_t n;
 		int e;

@@ -25,6 +25,7 @@ struct workload {
 	pid_t victim_pid;       /* observer: whose /proc files to read */
 	const char *files_dir;  /* victim: where data-NNNNNN files are */
 	char **maps;            /* victim: one mapping per file */
+	uint64_t page_bytes;    /* the kernel's page size, read once (util_page_size) */
 	uint64_t pages_per_file;
 	uint64_t total_pages;
 	int prot;               /* protection of the file mappings */

@@ -159,7 +159,7 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 	int dfd = -1, ret = -1;
 
 	w->prot = PROT_READ | (cfg->victim.write_ratio > 0 ? PROT_WRITE : 0);
-	w->pages_per_file = cfg->victim.file_size_bytes / util_page_size();
+	w->pages_per_file = cfg->victim.file_size_bytes / w->page_bytes;
 	w->total_pages = w->pages_per_file * (uint64_t)cfg->victim.file_count;
 	w->maps = calloc((size_t)cfg->victim.file_count, sizeof(char *));
 	if (!w->maps) {
@@ -231,7 +231,7 @@ int workload_main(int argc, char **argv)
 	pthread_t *tids = NULL;
 	uint32_t nmine = 0, started = 0;
 	int process = -1, config_fd = -1, arena_fd = -1, opt, ret = FL_EXIT_FAIL;
-	char err[512], *text = NULL;
+	char err[512];
 	pthread_attr_t attr;
 	bool attr_init = false;
 
@@ -257,44 +257,16 @@ int workload_main(int argc, char **argv)
 		workload_fail(NULL, (unsigned)process, err);
 		goto out;
 	}
-	{
-		/* pread from 0: the runner may hand the same description to
-		 * several processes, which share its file offset */
-		json_error_t jerr;
-		json_t *root = NULL;
-		size_t cap = 65536, len = 0;
-		ssize_t n;
-
-		text = malloc(cap);
-		while (text && (n = pread(config_fd, text + len, cap - len - 1, (off_t)len)) > 0) {
-			len += (size_t)n;
-			if (len + 1 == cap) {
-				char *bigger = realloc(text, cap * 2);
-
-				if (!bigger)
-					break;
-				text = bigger;
-				cap *= 2;
-			}
-		}
-		if (text) {
-			text[len] = '\0';
-			root = json_loads(text, 0, &jerr);
-		}
+	if (config_load_fd(&cfg, config_fd, err, sizeof(err)) < 0) {
 		close(config_fd);
-		if (!root || config_load_json(&cfg, root, "resolved scenario", text, err, sizeof(err)) < 0) {
-			if (!root)
-				snprintf(err, sizeof(err), "reading the resolved scenario from fd %d: %s", config_fd,
-					 text ? jerr.text : strerror(errno));
-			json_decref(root);
-			workload_fail(&arena, (unsigned)process, err);
-			goto out;
-		}
-		json_decref(root);
+		workload_fail(&arena, (unsigned)process, err);
+		goto out;
 	}
+	close(config_fd);
 	w.cfg = &cfg;
 	w.arena = &arena;
 	w.process = (unsigned)process;
+	w.page_bytes = util_page_size();
 	if (process == PROCESS_VICTIM && w.files_dir && workload_map_files(&w, err, sizeof(err)) < 0) {
 		workload_fail(&arena, (unsigned)process, err);
 		goto out;
@@ -355,7 +327,6 @@ out:
 		pthread_attr_destroy(&attr);
 	free(rt);
 	free(tids);
-	free(text);
 	if (w.maps) {
 		for (int64_t i = 0; i < cfg.victim.file_count; i++)
 			if (w.maps[i])

@@ -50,7 +50,7 @@ static void writer_error(struct arena_slot *slot, bool measuring)
 /* A page-aligned range of len bytes inside a random file mapping. */
 static char *writer_fault_range(const struct workload *w, struct pattern_rng *rng, size_t len)
 {
-	const size_t page = util_page_size();
+	const size_t page = w->page_bytes;
 	uint64_t pages = len / page, file = pattern_rng_below(rng, (uint64_t)w->cfg->victim.file_count);
 	uint64_t start = w->pages_per_file > pages + 2 ? 1 + pattern_rng_below(rng, w->pages_per_file - pages - 1) : 0;
 
@@ -63,7 +63,7 @@ static void *writer_run(void *arg)
 	struct workload *w = t->w;
 	const struct config *cfg = w->cfg;
 	struct arena_slot *slot = t->slot;
-	const size_t page = util_page_size();
+	const size_t page = w->page_bytes;
 	size_t len = cfg->victim.writer.map_bytes;
 	bool on_fault_vma = cfg->victim.writer.target == WRITER_TARGET_FAULT_VMA && w->maps;
 	uint64_t period = cfg->victim.writer.rate_per_s > 0 ? (uint64_t)(1e9 / cfg->victim.writer.rate_per_s) : 0;

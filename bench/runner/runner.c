@@ -97,22 +97,6 @@ static void runner_suggest_scenario(const char *path)
 		fprintf(stderr, "faultline: did you mean '%s' (%s/%s.json)?\n", best, dir, best);
 }
 
-static int runner_config_fd(const struct config *cfg, char *err, size_t errlen)
-{
-	json_t *j = config_to_json(cfg);
-	char *text = json_dumps(j, JSON_COMPACT);
-	int fd = memfd_create("faultline-config", 0);
-
-	json_decref(j);
-	if (fd < 0 || !text || util_write_all(fd, text, strlen(text)) < 0) {
-		snprintf(err, errlen, "runner: writing the resolved scenario to a memfd: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	free(text);
-	return fd;
-}
 
 /* Does any role of this process have threads in this scenario? */
 static bool runner_process_has_threads(const struct config *cfg, unsigned process)
@@ -198,7 +182,7 @@ static int runner_prepare_iteration(struct run *r, struct iter *x)
 	}
 	if (runner_create_arena(r, x) < 0)
 		return -1;
-	x->config_fd = runner_config_fd(&r->cfg, x->err, sizeof(x->err));
+	x->config_fd = config_to_memfd(&r->cfg, "faultline-config", false, x->err, sizeof(x->err));
 	if (x->config_fd < 0)
 		return -1;
 	x->s = series_new(x->err, sizeof(x->err));

@@ -390,26 +390,6 @@ static void storage_slowfs_reap_stale(void)
 		closedir(d);
 }
 
-/* The resolved scenario for fl-slowfs --config-fd: a memfd (close-on-exec)
- * holding config_to_json, as the runner hands it to the workloads. */
-static int storage_config_fd(const struct config *cfg, char *err, size_t errlen)
-{
-	json_t *j = config_to_json(cfg);
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	int fd = memfd_create("faultline-slowfs-config", MFD_CLOEXEC);
-
-	if (fd < 0 || !text || util_write_all(fd, text, strlen(text)) < 0) {
-		snprintf(err, errlen, "storage: writing the resolved scenario for fl-slowfs to a memfd: %s",
-			 strerror(fd < 0 || text ? errno : ENOMEM));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	free(text);
-	json_decref(j);
-	return fd;
-}
-
 /* Start daemon_path on st->mountpoint with the resolved scenario on
  * config_fd and wait (15 s at most) for its ready byte. */
 static int storage_slowfs_spawn(struct storage *st, const char *daemon_path, int config_fd, char *err,
@@ -509,7 +489,7 @@ static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, 
 		st->mountpoint[0] = '\0';
 		return -1;
 	}
-	config_fd = storage_config_fd(cfg, err, errlen);
+	config_fd = config_to_memfd(cfg, "faultline-slowfs-config", true, err, errlen);
 	if (config_fd < 0)
 		return -1;
 	if (storage_slowfs_spawn(st, daemon_path, config_fd, err, errlen) < 0) {

@@ -95,23 +95,7 @@ static int accel_probe(struct vm *v, char *msg, size_t len)
 	bool exited = false, x86 = !strcmp(v->arch->name, "x86_64"), ran = false;
 	pid_t pid;
 
-	ok |= qemu_add_arg(argv, &n, 40, "%s", v->qemu);
-	ok |= qemu_add_arg(argv, &n, 40, "-machine");
-	ok |= qemu_add_arg(argv, &n, 40, "%s", v->arch->machine);
-	ok |= qemu_add_arg(argv, &n, 40, "-accel");
-	ok |= qemu_add_arg(argv, &n, 40, "kvm");
-	ok |= qemu_add_arg(argv, &n, 40, "-cpu");
-	ok |= qemu_add_arg(argv, &n, 40, "host");
-	ok |= qemu_add_arg(argv, &n, 40, "-smp");
-	ok |= qemu_add_arg(argv, &n, 40, "%d", v->cpus);
-	ok |= qemu_add_arg(argv, &n, 40, "-m");
-	ok |= qemu_add_arg(argv, &n, 40, "%lluM", (unsigned long long)(v->mem_bytes >> 20));
-	ok |= qemu_add_arg(argv, &n, 40, "-nodefaults");
-	ok |= qemu_add_arg(argv, &n, 40, "-no-reboot");
-	ok |= qemu_add_arg(argv, &n, 40, "-display");
-	ok |= qemu_add_arg(argv, &n, 40, "none");
-	ok |= qemu_add_arg(argv, &n, 40, "-monitor");
-	ok |= qemu_add_arg(argv, &n, 40, "none");
+	ok |= qemu_machine_args(v, "kvm", argv, &n, 40);
 	ok |= qemu_add_arg(argv, &n, 40, "-serial");
 	ok |= qemu_add_arg(argv, &n, 40, "none");
 	snprintf(log, sizeof(log), "%s/accel-probe.log", v->dir);

@@ -100,6 +100,37 @@ void qemu_stop(pid_t pid, int *wait_status)
 		;
 }
 
+/* The part of a QEMU command line every boot shares: the program, machine,
+ * accelerator (TCG with the chosen threading), CPU model (host under KVM),
+ * vCPUs, memory, no default devices, display or monitor.  0, or -1 when
+ * out of room or memory (as qemu_add_arg). */
+int qemu_machine_args(const struct vm *v, const char *accel, char **argv, int *n, int max)
+{
+	int ok = 0;
+
+	ok |= qemu_add_arg(argv, n, max, "%s", v->qemu);
+	ok |= qemu_add_arg(argv, n, max, "-machine");
+	ok |= qemu_add_arg(argv, n, max, "%s", v->arch->machine);
+	ok |= qemu_add_arg(argv, n, max, "-accel");
+	if (!strcmp(accel, "tcg"))
+		ok |= qemu_add_arg(argv, n, max, "tcg,thread=%s", v->tcg_threads);
+	else
+		ok |= qemu_add_arg(argv, n, max, "%s", accel);
+	ok |= qemu_add_arg(argv, n, max, "-cpu");
+	ok |= qemu_add_arg(argv, n, max, "%s", !strcmp(accel, "kvm") ? "host" : v->arch->cpu);
+	ok |= qemu_add_arg(argv, n, max, "-smp");
+	ok |= qemu_add_arg(argv, n, max, "%d", v->cpus);
+	ok |= qemu_add_arg(argv, n, max, "-m");
+	ok |= qemu_add_arg(argv, n, max, "%lluM", (unsigned long long)(v->mem_bytes >> 20));
+	ok |= qemu_add_arg(argv, n, max, "-nodefaults");
+	ok |= qemu_add_arg(argv, n, max, "-no-reboot");
+	ok |= qemu_add_arg(argv, n, max, "-display");
+	ok |= qemu_add_arg(argv, n, max, "none");
+	ok |= qemu_add_arg(argv, n, max, "-monitor");
+	ok |= qemu_add_arg(argv, n, max, "none");
+	return ok;
+}
+
 pid_t qemu_start(struct vm *v, const char *initrd, const char *disk)
 {
 	char *argv[80], log[300];
@@ -114,26 +145,7 @@ pid_t qemu_start(struct vm *v, const char *initrd, const char *disk)
 	if (v->read_iops)
 		snprintf(throttle + strlen(throttle), sizeof(throttle) - strlen(throttle),
 			 ",throttling.iops-read=%llu", (unsigned long long)v->read_iops);
-	ok |= qemu_add_arg(argv, &n, 80, "%s", v->qemu);
-	ok |= qemu_add_arg(argv, &n, 80, "-machine");
-	ok |= qemu_add_arg(argv, &n, 80, "%s", v->arch->machine);
-	ok |= qemu_add_arg(argv, &n, 80, "-accel");
-	if (!strcmp(v->acc.accel, "tcg"))
-		ok |= qemu_add_arg(argv, &n, 80, "tcg,thread=%s", v->tcg_threads);
-	else
-		ok |= qemu_add_arg(argv, &n, 80, "%s", v->acc.accel);
-	ok |= qemu_add_arg(argv, &n, 80, "-cpu");
-	ok |= qemu_add_arg(argv, &n, 80, "%s", !strcmp(v->acc.accel, "kvm") ? "host" : v->arch->cpu);
-	ok |= qemu_add_arg(argv, &n, 80, "-smp");
-	ok |= qemu_add_arg(argv, &n, 80, "%d", v->cpus);
-	ok |= qemu_add_arg(argv, &n, 80, "-m");
-	ok |= qemu_add_arg(argv, &n, 80, "%lluM", (unsigned long long)(v->mem_bytes >> 20));
-	ok |= qemu_add_arg(argv, &n, 80, "-nodefaults");
-	ok |= qemu_add_arg(argv, &n, 80, "-no-reboot");
-	ok |= qemu_add_arg(argv, &n, 80, "-display");
-	ok |= qemu_add_arg(argv, &n, 80, "none");
-	ok |= qemu_add_arg(argv, &n, 80, "-monitor");
-	ok |= qemu_add_arg(argv, &n, 80, "none");
+	ok |= qemu_machine_args(v, v->acc.accel, argv, &n, 80);
 	ok |= qemu_add_arg(argv, &n, 80, "-serial");
 	ok |= qemu_add_arg(argv, &n, 80, "file:%s/console.log", v->dir);
 	if (qemu_bios(v->arch->name)) {

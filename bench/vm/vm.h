@@ -72,6 +72,7 @@ const struct qemu_arch *qemu_arch_find(const char *name);
 /* Append a formatted argument to argv (NULL-terminated, max entries); -1
  * when full or out of memory. */
 int qemu_add_arg(char **argv, int *n, int max, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int qemu_machine_args(const struct vm *v, const char *accel, char **argv, int *n, int max);
 /* fork and exec argv in its own process group, dying with us, stdout and
  * stderr to log, stdin /dev/null; the pid, or -1 with the error said. */
 pid_t qemu_spawn(char *const argv[], const char *log);

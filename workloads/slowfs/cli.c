@@ -263,37 +263,6 @@ static int cli_parse_one(struct cli_state *st, int argc, char **argv, int i)
 	return value ? 1 : 2;
 }
 
-/* The whole text on fd (a memfd or file from the start: pread from 0, as
- * the runner may hand one description to several processes), malloc'd and
- * NUL-terminated; NULL with errno on failure. */
-static char *cli_read_fd(int fd)
-{
-	size_t cap = 65536, len = 0;
-	char *text = malloc(cap);
-	ssize_t n;
-
-	while (text && (n = pread(fd, text + len, cap - len - 1, (off_t)len)) != 0) {
-		if (n < 0) {
-			free(text);
-			return NULL;
-		}
-		len += (size_t)n;
-		if (len + 1 == cap) {
-			char *bigger = realloc(text, cap * 2);
-
-			if (!bigger) {
-				free(text);
-				return NULL;
-			}
-			text = bigger;
-			cap *= 2;
-		}
-	}
-	if (text)
-		text[len] = '\0';
-	return text;
-}
-
 /* The value at a dotted path of nested JSON objects, or NULL. */
 static json_t *cli_json_path(json_t *root, const char *path)
 {
@@ -321,25 +290,12 @@ static int cli_load_scenario(struct cli_state *st)
 {
 	int fd = (int)st->cfg->config_fd;
 	struct config c;
-	json_t *root = NULL, *resolved = NULL;
-	json_error_t jerr;
-	char *text, err[512];
+	json_t *resolved = NULL;
+	char err[512];
 	int ret = -1;
 
 	config_defaults(&c);
-	text = cli_read_fd(fd);
-	if (!text) {
-		fprintf(stderr, SLOWFS_NAME ": --config-fd %d: reading the resolved scenario: %s\n", fd,
-			strerror(errno));
-		goto exit;
-	}
-	root = json_loads(text, 0, &jerr);
-	if (!root) {
-		fprintf(stderr, SLOWFS_NAME ": --config-fd %d: the resolved scenario is not JSON: line %d: %s\n",
-			fd, jerr.line, jerr.text);
-		goto exit;
-	}
-	if (config_load_json(&c, root, "resolved scenario", text, err, sizeof(err)) < 0) {
+	if (config_load_fd(&c, fd, err, sizeof(err)) < 0) {
 		fprintf(stderr, SLOWFS_NAME ": --config-fd %d: %s\n", fd, err);
 		goto exit;
 	}
@@ -368,8 +324,6 @@ exit:
 	close(fd);
 	st->cfg->config_fd = UINT64_MAX;
 	json_decref(resolved);
-	json_decref(root);
-	free(text);
 	config_free(&c);
 	return ret;
 }

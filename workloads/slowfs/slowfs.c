@@ -7,7 +7,7 @@
  * the FUSE session (ops.c), mount, loop and teardown.
  *
  * Built by `make` as $(BUILD)/fl-slowfs from every workloads/slowfs/ file and
- * lib/pattern.c, lib/config.c, lib/util.c (Makefile: SLOWFS_SRC), with
+ * lib/pattern.c, lib/config.c, lib/config_io.c, lib/util.c (Makefile: SLOWFS_SRC), with
  * $(pkg-config --cflags --libs fuse3) -ljansson -lpthread -lm. */
 #define _GNU_SOURCE
 #include "workloads/slowfs/slowfs.h"
