@@ -119,9 +119,5 @@ int util_dir_open_safe(const char *what, const char *path, int flags, char *reso
 /* openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode):
  * name is one component (no '/'); a symbolic link there fails (ELOOP). */
 int util_openat_nofollow(int dirfd, const char *name, int flags, unsigned mode);
-/* The runner's verified files (bench/storage/storage.h): this environment
- * variable names an inherited descriptor holding (file_count + 1) pairs of
- * uint64 {device, inode}: the files' directory, then file 0, 1, ... */
-#define UTIL_VERIFIED_FILES_ENV "FAULTLINE_VERIFIED_FILES_FD"
 
 #endif

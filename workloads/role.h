@@ -24,6 +24,7 @@ struct workload {
 	unsigned process;
 	pid_t victim_pid;       /* observer: whose /proc files to read */
 	const char *files_dir;  /* victim: where data-NNNNNN files are */
+	int verified_fd;        /* victim: the runner's {device, inode} table, or -1 */
 	char **maps;            /* victim: one mapping per file */
 	uint64_t page_bytes;    /* the kernel's page size, read once (util_page_size) */
 	uint64_t pages_per_file;

@@ -64,35 +64,29 @@ static int workload_map_anon(struct workload *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The runner's verified files (UTIL_VERIFIED_FILES_ENV): (count + 1)
- * {device, inode} pairs, the directory first.  NULL when the runner gave
- * none (slowfs: its private mount point), or on error (err set, *bad). */
-static uint64_t (*workload_verified_ids(int64_t count, bool *bad, char *err, size_t errlen))[2]
+/* The runner's verified files (--verified-fd, bench/storage/storage.h):
+ * (count + 1) {device, inode} pairs, the directory first.  NULL when the
+ * runner gave none (fd -1; slowfs: its private mount point), or on error
+ * (err set, *bad). */
+static uint64_t (*workload_verified_ids(int fd, int64_t count, bool *bad, char *err, size_t errlen))[2]
 {
-	const char *env = getenv(UTIL_VERIFIED_FILES_ENV);
 	size_t want = ((size_t)count + 1) * sizeof(uint64_t[2]);
 	uint64_t(*ids)[2];
 	struct stat sb;
-	char *end;
-	long fd;
 
 	*bad = false;
-	if (!env || !*env)
+	if (fd < 0)
 		return NULL;
 	errno = 0;
-	fd = strtol(env, &end, 10);
 	ids = malloc(want);
-	if (*end || fd < 0 || fd > INT32_MAX || !ids || fstat((int)fd, &sb) < 0 || (size_t)sb.st_size != want ||
-	    pread((int)fd, ids, want, 0) != (ssize_t)want) {
-		snprintf(err, errlen, "victim: %s=%s: the runner's table of verified files is unreadable or not "
-			 "for %lld files: %s", UTIL_VERIFIED_FILES_ENV, env, (long long)count,
+	if (!ids || fstat(fd, &sb) < 0 || (size_t)sb.st_size != want || pread(fd, ids, want, 0) != (ssize_t)want) {
+		snprintf(err, errlen, "victim: --verified-fd %d: the runner's table of verified files is unreadable or "
+			 "not for %lld files: %s", fd, (long long)count,
 			 ids ? strerror(errno ? errno : EINVAL) : strerror(ENOMEM));
 		free(ids);
 		*bad = true;
 		return NULL;
 	}
-	close((int)fd);
-	unsetenv(UTIL_VERIFIED_FILES_ENV);
 	return ids;
 }
 
@@ -169,7 +163,7 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 	}
 	if (cfg->victim.memory == MEMORY_ANON)
 		return workload_map_anon(w, err, errlen);
-	ids = workload_verified_ids(cfg->victim.file_count, &bad, err, errlen);
+	ids = workload_verified_ids(w->verified_fd, cfg->victim.file_count, &bad, err, errlen);
 	dfd = bad ? -1 : workload_open_dir(w, ids, err, errlen);
 	for (int64_t i = 0; dfd >= 0 && i < cfg->victim.file_count; i++) {
 		char path[4200];
@@ -210,22 +204,24 @@ fail:
 static const struct option workload_long_options[] = {
 	{ "process", required_argument, NULL, 'p' },  { "config-fd", required_argument, NULL, 'c' },
 	{ "arena-fd", required_argument, NULL, 'a' }, { "files-dir", required_argument, NULL, 'f' },
-	{ "victim-pid", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+	{ "victim-pid", required_argument, NULL, 'v' }, { "verified-fd", required_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void workload_usage(FILE *out)
 {
 	fprintf(out, "usage: faultline workload --process victim|observer --config-fd FD --arena-fd FD\n"
-		     "                          [--files-dir DIR] [--victim-pid PID]\n"
+		     "                          [--files-dir DIR] [--victim-pid PID] [--verified-fd FD]\n"
 		     "Internal: started by `faultline run`, one process per role group. The config fd holds the\n"
-		     "resolved scenario (JSON); the arena fd the runner's shared counters and histograms.\n");
+		     "resolved scenario (JSON); the arena fd the runner's shared counters and histograms; the\n"
+		     "verified fd the device and inode of the files the runner checked (-1: none).\n");
 }
 
 int workload_main(int argc, char **argv)
 {
 	struct config cfg;
-	struct workload w = { 0 };
+	struct workload w = { .verified_fd = -1 };
 	struct arena arena = { .fd = -1 };
 	struct role_thread *rt = NULL;
 	pthread_t *tids = NULL;
@@ -244,6 +240,7 @@ int workload_main(int argc, char **argv)
 		case 'a': arena_fd = atoi(optarg); break;
 		case 'f': w.files_dir = optarg; break;
 		case 'v': w.victim_pid = (pid_t)atoi(optarg); break;
+		case 'i': w.verified_fd = atoi(optarg); break;
 		case 'h': workload_usage(stdout); ret = 0; goto out;
 		default: workload_usage(stderr); ret = FL_EXIT_USAGE; goto out;
 		}
@@ -270,6 +267,10 @@ int workload_main(int argc, char **argv)
 	if (process == PROCESS_VICTIM && w.files_dir && workload_map_files(&w, err, sizeof(err)) < 0) {
 		workload_fail(&arena, (unsigned)process, err);
 		goto out;
+	}
+	if (w.verified_fd >= 0) { /* read by now (victim), or of no use (observer) */
+		close(w.verified_fd);
+		w.verified_fd = -1;
 	}
 	for (unsigned r = 0; r < role_count; r++)
 		if (roles[r]->process == (unsigned)process && roles[r]->setup && roles[r]->threads(&cfg) > 0 &&

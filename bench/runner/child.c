@@ -21,11 +21,12 @@
 
 /* The forked child: wait at the gate, then exec the workload. */
 static void __attribute__((noreturn)) child_exec(struct run *r, const char *process, int gate_rd, pid_t parent,
-						 const char *self, char *cfd, char *afd, char *vpid)
+						 const char *self, char *cfd, char *afd, char *vpid, char *ifd)
 {
 	char c;
 	char *args[] = { "faultline", "workload", "--process", (char *)process, "--config-fd", cfd,
-			 "--arena-fd", afd, "--files-dir", r->st.files_dir, "--victim-pid", vpid, NULL };
+			 "--arena-fd", afd, "--files-dir", r->st.files_dir, "--victim-pid", vpid,
+			 "--verified-fd", ifd, NULL };
 
 	setpgid(0, 0); /* Ctrl-C reaches the runner only; it stops the run in order */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -55,7 +56,7 @@ int child_spawn(struct run *r, struct child *c, int group, int config_fd, int ar
 {
 	int gate[2];
 	pid_t parent = getpid(), pid;
-	char cfd[16], afd[16], vpid[16];
+	char cfd[16], afd[16], vpid[16], ifd[16];
 	char self[4096] = "/proc/self/exe";
 	ssize_t selflen = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
@@ -70,6 +71,7 @@ int child_spawn(struct run *r, struct child *c, int group, int config_fd, int ar
 	snprintf(cfd, sizeof(cfd), "%d", config_fd);
 	snprintf(afd, sizeof(afd), "%d", arena_fd);
 	snprintf(vpid, sizeof(vpid), "%d", (int)victim_pid);
+	snprintf(ifd, sizeof(ifd), "%d", r->st.ids_fd); /* -1: no table (slowfs) */
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "runner: fork for the %s: %s", c->name, strerror(errno));
@@ -79,7 +81,7 @@ int child_spawn(struct run *r, struct child *c, int group, int config_fd, int ar
 	}
 	if (pid == 0) {
 		close(gate[1]);
-		child_exec(r, c->name, gate[0], parent, self, cfd, afd, vpid);
+		child_exec(r, c->name, gate[0], parent, self, cfd, afd, vpid, ifd);
 	}
 	close(gate[0]);
 	c->pid = pid;

@@ -189,12 +189,11 @@ out:
 
 /* The files' directory and each file as verified, into st: the directory's
  * descriptor (st->dir_fd) and the {device, inode} table in a memfd that
- * the workload processes inherit (UTIL_VERIFIED_FILES_ENV names it). */
+ * the workload processes inherit (the runner passes it as --verified-fd). */
 static int storage_record_ids(struct storage *st, int64_t count, char *err, size_t errlen)
 {
 	uint64_t (*ids)[2] = calloc((size_t)count + 1, sizeof(*ids));
 	int dfd = storage_dir_fd(st->files_dir, false, err, errlen), ret = -1;
-	char fdstr[16];
 	struct stat sb;
 
 	if (!ids || dfd < 0 || fstat(dfd, &sb) < 0) {
@@ -227,8 +226,6 @@ static int storage_record_ids(struct storage *st, int64_t count, char *err, size
 		snprintf(err, errlen, "storage: memfd for the verified files: %s", strerror(errno));
 		goto out;
 	}
-	snprintf(fdstr, sizeof(fdstr), "%d", st->ids_fd);
-	setenv(UTIL_VERIFIED_FILES_ENV, fdstr, 1);
 	ret = 0;
 out:
 	free(ids);
@@ -658,7 +655,6 @@ void storage_teardown(struct storage *st)
 		st->mountpoint[0] = '\0';
 	}
 	if (st->ids_fd >= 0) {
-		unsetenv(UTIL_VERIFIED_FILES_ENV);
 		close(st->ids_fd);
 	}
 	if (st->dir_fd >= 0)

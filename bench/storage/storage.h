@@ -26,7 +26,7 @@ struct storage {
 	json_t *info;       /* recorded in results */
 	/* dir: the files' directory, verified (util_dir_open_safe), and the
 	 * device and inode of it and of each file as verified, in a memfd the
-	 * workload processes inherit (named by UTIL_VERIFIED_FILES_ENV): the
+	 * workload processes inherit (passed as --verified-fd): the
 	 * victim maps only those (docs/security.md).  -1: none. */
 	int dir_fd;
 	int ids_fd;
