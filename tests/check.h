@@ -18,6 +18,7 @@
 #define FL_CHECK_H
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -228,6 +229,28 @@ int main(int argc, char **argv)
 	}
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
+}
+
+/* A recorded file under tests/data/ (from the repository root, else next
+ * to the test binary's build directory), opened with mode; fails the test
+ * when neither opens. */
+static inline FILE *check_open_data(const char *name, const char *mode)
+{
+	char path[4200], exe[4096] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "tests/data/%s", name);
+	f = fopen(path, mode);
+	if (!f && readlink("/proc/self/exe", exe, sizeof(exe) - 1) > 0) {
+		char *slash = strrchr(exe, '/');
+
+		if (slash)
+			*slash = 0;
+		snprintf(path, sizeof(path), "%s/../tests/data/%s", exe, name);
+		f = fopen(path, mode);
+	}
+	CHECK(f, "open tests/data/%s: %s", name, strerror(errno));
+	return f;
 }
 
 #endif

@@ -36,26 +36,15 @@ static void parser_free(struct mmaplock_parse *p)
  * lines, as trace_pipe would give it. */
 static char *recording(const char *name)
 {
-	char path[PATH_MAX + 64], exe[PATH_MAX] = "";
 	FILE *f;
 	char *text = NULL, line[1024];
 	size_t len = 0;
 
-	snprintf(path, sizeof(path), "tests/data/%s", name);
-	f = fopen(path, "r");
-	if (!f && readlink("/proc/self/exe", exe, sizeof(exe) - 1) > 0) {
-		char *slash = strrchr(exe, '/');
-
-		if (slash)
-			*slash = 0;
-		snprintf(path, sizeof(path), "%s/../tests/data/%s", exe, name);
-		f = fopen(path, "r");
-	}
-	CHECK(f, "open tests/data/%s: %s", name, strerror(errno));
+	f = check_open_data(name, "r");
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
 
-		CHECK(n && line[n - 1] == '\n', "%s: a line longer than %zu bytes", path, sizeof(line) - 2);
+		CHECK(n && line[n - 1] == '\n', "tests/data/%s: a line longer than %zu bytes", name, sizeof(line) - 2);
 		if (line[0] == '#')
 			continue;
 		text = realloc(text, len + n + 1);
@@ -64,7 +53,7 @@ static char *recording(const char *name)
 		len += n;
 	}
 	fclose(f);
-	CHECK(text, "%s: no trace lines", path);
+	CHECK(text, "tests/data/%s: no trace lines", name);
 	return text;
 }
 

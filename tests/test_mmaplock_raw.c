@@ -20,22 +20,11 @@ enum { R = 0, W = 1 };
  * test binary's build directory; *len its size. */
 static unsigned char *data_file(const char *name, size_t *len)
 {
-	char path[PATH_MAX + 64], exe[PATH_MAX] = "";
 	FILE *f;
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = 0;
 
-	snprintf(path, sizeof(path), "tests/data/%s", name);
-	f = fopen(path, "rb");
-	if (!f && readlink("/proc/self/exe", exe, sizeof(exe) - 1) > 0) {
-		char *slash = strrchr(exe, '/');
-
-		if (slash)
-			*slash = 0;
-		snprintf(path, sizeof(path), "%s/../tests/data/%s", exe, name);
-		f = fopen(path, "rb");
-	}
-	CHECK(f, "open tests/data/%s: %s", name, strerror(errno));
+	f = check_open_data(name, "rb");
 	for (;;) {
 		size_t got;
 
