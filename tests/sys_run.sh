@@ -224,10 +224,14 @@ else
 		amp=$(jqr "$f" '.iterations[0].slowfs.read_amplification')
 		ref=$(jqr "$f" '.iterations[0].probes.vmstat.delta.workingset_refault_file')
 		mode=$(jqr "$f" .pressure.mode)
-		if awk -v a="$amp" 'BEGIN { exit !(a > 1) }' && [ "$ref" -gt 0 ] && [ "$mode" = emulated ]; then
-			pass slowfs_thrash
+		# what the suite controls: pages re-read from slowfs under its own
+		# emulated pressure; whether the kernel counts them as refaults
+		# (shadow entries) varies by kernel and reclaim path, so it is
+		# reported, not asserted (issue: tests that hold on any kernel)
+		if awk -v a="$amp" 'BEGIN { exit !(a > 1) }' && [ "$mode" = emulated ]; then
+			pass "slowfs_thrash (read amplification $amp, workingset_refault_file $ref)"
 		else
-			fail slowfs_thrash "read amplification $amp (want > 1), workingset_refault_file $ref (want > 0), pressure $mode"
+			fail slowfs_thrash "read amplification $amp (want > 1), pressure $mode (want emulated); workingset_refault_file $ref"
 		fi
 	else
 		fail slowfs_thrash "exit status $?: $(tail -3 "$tmp/t7.out" | tr '\n' ' ')"
