@@ -251,6 +251,35 @@ static bool figures_counter_shown(const struct report_metric *m)
 	return false;
 }
 
+/* Is name already shown, or equal in every set and iteration to a metric
+ * already shown (writer.ops_per_s and writer.mmap_munmap_ops_per_s when the
+ * writer has one op)?  Such a panel would be drawn twice. */
+static bool figures_counter_duplicate(const struct figures_member *mem, size_t nmem, const struct report_strs *shown,
+				      const char *name)
+{
+	for (size_t k = 0; k < shown->n; k++) {
+		bool same = true;
+
+		if (strcmp(shown->v[k], name) == 0)
+			return true;
+		for (size_t m = 0; m < nmem && same; m++) {
+			const struct report_metric *a = compare_find_metric(mem[m].g, shown->v[k]);
+			const struct report_metric *x = compare_find_metric(mem[m].g, name);
+
+			if (!a || !x)
+				same = !a && !x;
+			else if (a->n != x->n)
+				same = false;
+			else
+				for (size_t i = 0; i < a->n && same; i++)
+					same = a->v[i] == x->v[i];
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 static void figures_counters(struct figures_script *fg, const struct figures_member *mem, size_t nmem)
 {
 	struct report_strs names = { 0 };
@@ -261,7 +290,8 @@ static void figures_counters(struct figures_script *fg, const struct figures_mem
 
 	for (size_t m = 0; m < nmem; m++)
 		for (size_t i = 0; i < mem[m].g->nmetrics; i++)
-			if (figures_counter_shown(&mem[m].g->metrics[i]))
+			if (figures_counter_shown(&mem[m].g->metrics[i]) &&
+			    !figures_counter_duplicate(mem, nmem, &names, mem[m].g->metrics[i].name))
 				report_strs_add(&names, mem[m].g->metrics[i].name);
 	if (names.n == 0) {
 		fclose(b);
@@ -349,9 +379,14 @@ static void figures_timeseries(struct figures_script *fg, const struct figures_m
 			for (size_t i = 0; i < mem[m].g->niters; i++) {
 				const json_t *s = json_object_get(mem[m].g->iters[i], "series");
 
-				if (json_array_size(json_object_get(s, figures_series[k].key)) > 1 &&
-				    json_array_size(json_object_get(s, "t_s")) > 1)
-					present[k] = true;
+				const json_t *v = json_object_get(s, figures_series[k].key);
+				double d;
+
+				/* a series that stayed at zero makes an empty panel: left out */
+				if (json_array_size(json_object_get(s, "t_s")) > 1)
+					for (size_t j = 1; j < json_array_size(v); j++)
+						if (report_num(json_array_get(v, j), &d) && d != 0)
+							present[k] = true;
 			}
 	for (size_t k = 0; k < FL_ARRAY_SIZE(figures_series); k++)
 		panels += present[k];
@@ -430,7 +465,9 @@ static void figures_timeseries(struct figures_script *fg, const struct figures_m
 		fclose(p);
 		fprintf(b, "set title ");
 		figures_gp_str(b, figures_series[k].title);
-		fprintf(b, "\nset yrange [0:%.9g]\nplot %s\n", ymax > 0 ? ymax * 1.15 : 1.0, pl);
+		/* headroom for the key, which sits top right, above the lines */
+		fprintf(b, "\nset yrange [0:%.9g]\nplot %s\n", ymax > 0 ? ymax * (1.15 + 0.12 * (double)nmem) : 1.0,
+			pl);
 		free(pl);
 	}
 	fclose(b);

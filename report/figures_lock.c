@@ -19,9 +19,16 @@
 static bool figures_lock_decades(struct figures_script *fg, const struct figures_member *mem, size_t nmem,
 				 const char *hist, FILE *b)
 {
-	double width = 0.8 / (double)nmem;
+	double width = 0.8 / (double)nmem, ymax = 1;
 	bool first = true;
 
+	for (size_t m = 0; m < nmem; m++)
+		for (int k = 0; k < MMAPLOCK_PARSE_DECADES; k++) {
+			double v = compare_lock_mean(mem[m].g, "decades", hist, mmaplock_parse_decade_names[k]);
+
+			if (!isnan(v))
+				ymax = fmax(ymax, v);
+		}
 	for (size_t m = 0; m < nmem; m++) {
 		char *comment;
 
@@ -29,8 +36,10 @@ static bool figures_lock_decades(struct figures_script *fg, const struct figures
 			continue;
 		if (first) {
 			fprintf(b, "set title '%s: events per iteration by wait time (mean)'\n", hist);
-			fprintf(b, "set logscale y\nset yrange [0.5:*]\nset style fill solid 0.6 border -1\n"
-				   "set boxwidth %.4f\nset grid ytics\nset xtics (", width);
+			/* on the log axis, a decade or more above the tallest bar for the key */
+			fprintf(b, "set logscale y\nset yrange [0.5:%.9g]\nset style fill solid 0.6 border -1\n"
+				   "set boxwidth %.4f\nset grid ytics\nset xtics (",
+				ymax * pow(10.0, 0.5 + 0.5 * (double)nmem), width);
 			for (int k = 0; k < MMAPLOCK_PARSE_DECADES; k++)
 				fprintf(b, "%s'%s' %d", k ? ", " : "", mmaplock_parse_decade_names[k], k);
 			fprintf(b, ") rotate by -30\nset xrange [-0.6:%d.6]\nset key top right\nplot ",
@@ -57,9 +66,17 @@ static bool figures_lock_decades(struct figures_script *fg, const struct figures
 static bool figures_lock_bars(struct figures_script *fg, const struct figures_member *mem, size_t nmem,
 			      const char *title, const char *const *names, size_t nnames, FILE *b)
 {
-	double width = 0.8 / (double)nmem;
+	double width = 0.8 / (double)nmem, ymax = 0;
 	bool first = true;
 
+	/* room above the tallest error bar for the key */
+	for (size_t m = 0; m < nmem; m++)
+		for (size_t k = 0; k < nnames; k++) {
+			const struct report_metric *x = compare_find_metric(mem[m].g, names[k]);
+
+			if (x && x->n)
+				ymax = fmax(ymax, stats_mean(x->v, x->n) + (x->n > 1 ? stats_stddev(x->v, x->n) : 0.0));
+		}
 	for (size_t m = 0; m < nmem; m++) {
 		bool any = false;
 		char *comment;
@@ -69,9 +86,9 @@ static bool figures_lock_bars(struct figures_script *fg, const struct figures_me
 		if (!any)
 			continue;
 		if (first) {
-			fprintf(b, "set title '%s'\nset yrange [0:*]\nset style fill solid 0.6 border -1\n"
+			fprintf(b, "set title '%s'\nset yrange [0:%.9g]\nset style fill solid 0.6 border -1\n"
 				   "set boxwidth %.4f\nset grid ytics\nset xtics (",
-				title, width);
+				title, ymax > 0 ? ymax * (1.15 + 0.12 * (double)nmem) : 1.0, width);
 			for (size_t k = 0; k < nnames; k++)
 				fprintf(b, "%s'%s' %zu", k ? ", " : "", strchr(names[k], '.') + 1, k);
 			fprintf(b, ")%s\nset xrange [-0.6:%zu.6]\nset key top right\nplot ", nnames > 2 ? " rotate by -30" : "",

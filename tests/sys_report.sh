@@ -40,10 +40,11 @@ mkresult() {
    "counters": {"touches": $touches, "major_faults": $maj, "minor_faults": $((touches / 10))},
    "histograms": {"major": {"count": 100, "sum_ns": $((90 * lo + 10 * hi)), "min_ns": $lo, "max_ns": $hi,
      "saturated": 0, "bins": [[$lo, 90], [$hi, 10]]}}},
-  "writer": {"threads": 1, "counters": {"ops": $((touches / 1000))},
+  "writer": {"threads": 1, "counters": {"ops": $((touches / 1000)), "mmap_munmap_ops": $((touches / 1000))},
    "histograms": {"mmap": {"count": 4, "sum_ns": 3968, "min_ns": 992, "max_ns": 992, "bins": [[992, 4]]}}}},
  "probes": {"vmstat": {"present": true, "delta": {"pgmajfault": $maj, "workingset_refault_file": $((maj / 2))}}},
  "series": {"t_s": [0, 0.5, 1.0], "vmstat.pgmajfault": [0, $((maj / 2)), $((maj - maj / 2))],
+  "vmstat.workingset_refault_file": [0, 0, 0],
   "workload.fault.touches": [0, $((touches / 2)), $((touches - touches / 2))]}}
 EOF
 )"
@@ -170,6 +171,16 @@ if [ ${#PLOTS[@]} -eq 0 ]; then
 	if grep -qi 'gnuplot\|warning' "$T/basic.err"; then
 		bad+="stderr: $(head -c 300 "$T/basic.err")"
 	fi
+	# no empty or repeated panel: the all-zero refault series and the writer's
+	# one op (equal to its total) are left out; no panel title twice
+	gp="$T/o-basic/crafted.x86_64.gp"
+	grep -q 'refaults/s' "$gp" && bad+="an all-zero series has a panel; "
+	grep -q 'writer.mmap_munmap_ops_per_s' "$gp" && bad+="a counter equal to another has a panel; "
+	grep -q 'writer.ops_per_s' "$gp" || bad+="writer.ops_per_s has no panel; "
+	# (the script draws each figure once per terminal, png then svg: every
+	# title appears the same number of times)
+	counts=$(grep '^set title' "$gp" | sort | uniq -c | awk '{ print $1 }' | sort -u | tr '\n' ' ')
+	[ "$(wc -w <<<"$counts")" = 1 ] || bad+="a panel title repeated (counts: $counts); "
 	if [ -z "$bad" ]; then
 		pass gnuplot_figures
 	else
