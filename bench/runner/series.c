@@ -113,8 +113,8 @@ void series_sample(struct series *s, uint64_t t0_ns, uint64_t at_ns)
 	series_take(s, at_ns, 0);
 }
 
-/* The progress line: per running role, its first counter where higher is
- * better (from the role table: touches, ops, cycles, scans, reads), so a
+/* The progress line: per running role, the rate of its first counter where
+ * higher is better (from the role table: touches, ops, cycles, scans, reads), so a
  * role added to the table shows up here without another line. */
 static void series_progress(struct series *s, double t)
 {
@@ -137,8 +137,9 @@ static void series_progress(struct series *s, double t)
 			    roles[ri]->counters[c].better != ROLE_BETTER_HIGHER)
 				continue;
 			snprintf(key, sizeof(key), "%s.%s", roles[ri]->name, roles[ri]->counters[c].name);
-			len += (size_t)snprintf(line + len, sizeof(line) - len, "  %s %lld", key,
-						(long long)json_integer_value(json_object_get(counts, key)));
+			/* a rate over the iteration so far, named as in the summary */
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "  %s_per_s %.0f", key,
+						t > 0 ? (double)json_integer_value(json_object_get(counts, key)) / t : 0.0);
 			break;
 		}
 	}
