@@ -56,9 +56,11 @@ printf 'CONFIG_X86_64=y\nCONFIG_SMP=y\n' >"$tmp/x86.config"
 case_ help-config 0 '--config F' build --help
 case_ config-missing 2 "--config '/nonexistent/.config': no such readable file" build --config /nonexistent/.config --out x
 case_ config-not-config 2 "--config '$tmp/file.txt': not a kernel .config" build --config "$tmp/file.txt" --out x
-case_ config-wrong-arch 2 "--config '$tmp/arm64.config': an arm64 config" build --config "$tmp/arm64.config" --out x
-case_ config-wrong-arch-arm 2 "an x86_64 config \(CONFIG_X86_64=y\) for --arch aarch64" \
+case_ config-wrong-arch 2 "--config '$tmp/arm64.config': a config for aarch64 \\(CONFIG_ARM64=y\\), not for --arch x86_64" build --config "$tmp/arm64.config" --out x
+case_ config-wrong-arch-arm 2 "a config for x86_64 \\(CONFIG_X86_64=y\\), not for --arch aarch64" \
 	build --config "$tmp/x86.config" --arch aarch64 --out x
+case_ config-wrong-arch-riscv 2 "a config for x86_64 \\(CONFIG_X86_64=y\\), not for --arch riscv64" \
+	build --config "$tmp/x86.config" --arch riscv64 --out x
 case_ config-accepted 2 "--out 'exists'.*--force" build --config "$tmp/x86.config" --out exists
 
 # --ref REF|A..B: a commit of a git repository, exported without touching

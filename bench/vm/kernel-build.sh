@@ -2,7 +2,7 @@
 # Build a guest kernel for the VM backend (docs/kernels.md):
 #   ./run.sh kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B]
 #                         [--config FILE] [--patch FILE ...]
-#                         [--arch x86_64|aarch64] --out NAME [--jobs N] [--force]
+#                         [--arch x86_64|aarch64|riscv64] --out NAME [--jobs N] [--force]
 # Config: make defconfig (or the user's --config) + the arch's guest config +
 # bench/vm/kernel.config, checked option by option.  --ref exports a commit
 # of a git repository with `git archive` (the user's checkout is untouched);
@@ -29,7 +29,7 @@ die() { local rc=$1; shift; echo "kernel-build: $*" >&8; exit "$rc"; }
 usage() {
 	cat <<'USAGE'
 usage: ./run.sh kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B] [--config FILE]
-                             [--patch FILE ...] [--arch x86_64|aarch64] --out NAME
+                             [--patch FILE ...] [--arch x86_64|aarch64|riscv64] --out NAME
                              [--jobs N] [--force]
 
   --src S      kernel source: a source tree DIR, a TARBALL (.tar, .tar.gz, .tar.xz,
@@ -43,14 +43,15 @@ usage: ./run.sh kernel build [--src DIR|TARBALL|debian] [--ref REF|A..B] [--conf
                config and bench/vm/kernel.config are merged on top and every
                option of the fragment is checked
   --patch F    apply F with `patch -p1` (repeatable, applied in order)
-  --arch A     x86_64 (default) or aarch64 (cross-compiled on x86_64)
+  --arch A     x86_64 (default), aarch64 or riscv64 (cross-compiled on x86_64)
   --out NAME   output build/kernels/NAME/ ([A-Za-z0-9._+-], not starting with '.')
   --jobs N     make -jN (default: nproc); make runs under nice -n 10
   --force      replace an existing build/kernels/NAME
   --help       this text
 
 Config: make defconfig (or --config FILE), the arch's guest config (x86_64:
-kvm_guest.config, aarch64: virt.config), bench/vm/kernel.config merged with
+kvm_guest.config, aarch64: virt.config, riscv64: none, the SoC platforms
+off), bench/vm/kernel.config merged with
 merge_config.sh, make olddefconfig; every option of the fragment is checked.
 Output: NAME/<image> (bzImage or Image), NAME/config, NAME/manifest.json,
 NAME/kernel.config, NAME/patches/.
@@ -71,6 +72,17 @@ arch_table() {
 		KARCH=arm64 CROSS=aarch64-linux-gnu- TARGET=Image IMAGE_PATH=arch/arm64/boot/Image
 		IMAGE=Image GUEST_CONFIG=virt.config CROSS_PKG=gcc-aarch64-linux-gnu
 		ARCH_OPTS=(CONFIG_SERIAL_AMBA_PL011=y CONFIG_SERIAL_AMBA_PL011_CONSOLE=y)
+		;;
+	riscv64)
+		# no virt.config for riscv: defconfig with QEMU's virt platform only
+		# (the SoC platforms and their drivers off, a shorter build); the
+		# console is virt's 16550 UART, found through the device tree
+		KARCH=riscv CROSS=riscv64-linux-gnu- TARGET=Image IMAGE_PATH=arch/riscv/boot/Image
+		IMAGE=Image GUEST_CONFIG= CROSS_PKG=gcc-riscv64-linux-gnu
+		ARCH_OPTS=(CONFIG_ARCH_VIRT=y CONFIG_SERIAL_8250=y CONFIG_SERIAL_8250_CONSOLE=y CONFIG_SERIAL_OF_PLATFORM=y
+			"# CONFIG_ARCH_MICROCHIP is not set" "# CONFIG_ARCH_RENESAS is not set"
+			"# CONFIG_ARCH_SIFIVE is not set" "# CONFIG_ARCH_SOPHGO is not set" "# CONFIG_SOC_STARFIVE is not set"
+			"# CONFIG_ARCH_SUNXI is not set" "# CONFIG_ARCH_THEAD is not set" "# CONFIG_ARCH_CANAAN is not set")
 		;;
 	*) return 1 ;;
 	esac
@@ -107,8 +119,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-case "$ARCH" in amd64) ARCH=x86_64 ;; arm64) ARCH=aarch64 ;; esac
-arch_table "$ARCH" || die 2 "--arch '$ARCH': unsupported (x86_64, aarch64)"
+case "$ARCH" in amd64) ARCH=x86_64 ;; arm64) ARCH=aarch64 ;; riscv) ARCH=riscv64 ;; esac
+arch_table "$ARCH" || die 2 "--arch '$ARCH': unsupported (x86_64, aarch64, riscv64)"
 [ -n "$NAME" ] || die 2 "--out NAME is required"
 [[ "$NAME" =~ ^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$ ]] ||
 	die 2 "--out '$NAME': use letters, digits and . _ + - only, not starting with '.'"
@@ -121,12 +133,11 @@ if [ -n "$BASECONFIG" ]; then
 	[ -f "$BASECONFIG" ] && [ -r "$BASECONFIG" ] || die 2 "--config '$BASECONFIG': no such readable file"
 	grep -qE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$BASECONFIG" ||
 		die 2 "--config '$BASECONFIG': not a kernel .config (no CONFIG_ lines)"
-	case "$ARCH" in
-	x86_64) ! grep -q '^CONFIG_ARM64=y' "$BASECONFIG" ||
-		die 2 "--config '$BASECONFIG': an arm64 config (CONFIG_ARM64=y) for --arch x86_64" ;;
-	aarch64) ! grep -q '^CONFIG_X86_64=y' "$BASECONFIG" ||
-		die 2 "--config '$BASECONFIG': an x86_64 config (CONFIG_X86_64=y) for --arch aarch64" ;;
-	esac
+	# another arch's config: its marker option is set
+	for m in x86_64:CONFIG_X86_64 aarch64:CONFIG_ARM64 riscv64:CONFIG_RISCV; do
+		[ "${m%%:*}" != "$ARCH" ] && grep -q "^${m#*:}=y" "$BASECONFIG" &&
+			die 2 "--config '$BASECONFIG': a config for ${m%%:*} (${m#*:}=y), not for --arch $ARCH"
+	done
 fi
 GIT_REPO= GIT_BASE= GIT_TIP= GIT_RANGE=
 if [ -n "$REF" ]; then
