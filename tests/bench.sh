@@ -37,7 +37,7 @@ jq -r --argjson cpus "$(nproc)" '
 # highest event rate: a writer looping mmap/munmap); then its overhead on
 # fault throughput: smoke with the probe on and off, interleaved ABBA so a
 # drift of the machine falls on both sides.  FL_BENCH_PROBE_PAIRS pairs
-# (default 3) of FL_BENCH_PROBE_S seconds (default 10).
+# (default 6) of FL_BENCH_PROBE_S seconds (default 10).
 probe_ok=1
 for fmt in raw text; do
 	[ "$probe_ok" = 1 ] || break
@@ -56,29 +56,41 @@ for fmt in raw text; do
 		"$tmp/mw-$fmt"/*.json
 done
 if [ "$probe_ok" = 1 ]; then
-	pairs=${FL_BENCH_PROBE_PAIRS:-3} secs=${FL_BENCH_PROBE_S:-10}
-	order=()
+	# pairs of runs, each pair on then off or off then on (ABBA), so a drift
+	# of the machine falls on both sides; the overhead is estimated from the
+	# ratio within each pair (neighbours in time), with a 95% confidence
+	# interval over the pairs (Student's t), and the target is judged from
+	# the interval: met (upper bound <= 2%), missed (lower bound > 2%) or
+	# not settled by this many pairs (say so, and how many would settle it)
+	pairs=${FL_BENCH_PROBE_PAIRS:-6} secs=${FL_BENCH_PROBE_S:-10}
+	echo "bench: mmap_lock probe overhead: smoke, $pairs pairs of $secs s runs (probe on/off, ABBA); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	for ((i = 0; i < pairs; i++)); do
-		if ((i % 2 == 0)); then order+=(on off); else order+=(off on); fi
+		if ((i % 2 == 0)); then order=(on off); else order=(off on); fi
+		for mode in "${order[@]}"; do
+			mkdir -p "$tmp/ov-$i-$mode"
+			"$FL" run bench/scenarios/smoke.json --duration "$secs" --iterations 1 --quiet --out "$tmp/ov-$i-$mode" \
+				--set probes.mmap_lock="$mode" >"$tmp/ov-$i.out" 2>&1 || { cat "$tmp/ov-$i.out"; exit 1; }
+		done
 	done
-	echo "bench: mmap_lock probe overhead: smoke, ${#order[@]} runs of $secs s, probe ${order[*]}"
-	k=0
-	for mode in "${order[@]}"; do
-		k=$((k + 1))
-		mkdir -p "$tmp/ov-$k-$mode"
-		"$FL" run bench/scenarios/smoke.json --duration "$secs" --iterations 1 --quiet --out "$tmp/ov-$k-$mode" \
-			--set probes.mmap_lock="$mode" >"$tmp/ov-$k.out" 2>&1 || { cat "$tmp/ov-$k.out"; exit 1; }
-	done
-	jq -s -r '
-	  def rate: .summary.counters["fault.touches"] / ([.iterations[].measured_s] | add);
-	  def mean: add / length;
-	  def sd: (mean as $m | map(. - $m | . * .) | add / (length - 1) | sqrt);
-	  (map(select(.config.probes.mmap_lock == "on") | rate)) as $on |
-	  (map(select(.config.probes.mmap_lock == "off") | rate)) as $off |
-	  "bench: fault touches/s, probe on: \($on | map(round) | join(" ")) (mean \($on | mean | round), sd \(if ($on | length) > 1 then ($on | sd | round) else "-" end))",
-	  "bench: fault touches/s, probe off: \($off | map(round) | join(" ")) (mean \($off | mean | round), sd \(if ($off | length) > 1 then ($off | sd | round) else "-" end))",
-	  "bench: mmap_lock probe overhead on fault throughput: \(100 * (1 - ($on | mean) / ($off | mean)) | . * 100 | round / 100) % (off - on, of off; target <= 2%)"' \
-		"$tmp"/ov-*/*.json
+	for ((i = 0; i < pairs; i++)); do
+		jq -s -r 'def rate: .summary.counters["fault.touches"] / ([.iterations[].measured_s] | add);
+		  (map(select(.config.probes.mmap_lock == "on"))[0] | rate) as $on |
+		  (map(select(.config.probes.mmap_lock == "off"))[0] | rate) as $off |
+		  "\($on) \($off)"' "$tmp/ov-$i-on"/*.json "$tmp/ov-$i-off"/*.json
+	done >"$tmp/pairs.txt"
+	# t quantiles (0.975) for 1..30 degrees of freedom
+	awk 'BEGIN { split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086 2.080 2.074 2.069 2.064 2.060 2.056 2.052 2.048 2.045 2.042", tq, " ") }
+	{ on[NR] = $1; off[NR] = $2; d[NR] = 100 * (1 - $1 / $2); s += d[NR]; printf "bench:   pair %d: touches/s on %.0f, off %.0f: overhead %+.2f %%\n", NR, $1, $2, d[NR] }
+	END {
+		n = NR; m = s / n
+		for (i = 1; i <= n; i++) v += (d[i] - m) ^ 2
+		sd = n > 1 ? sqrt(v / (n - 1)) : 0
+		t = n - 1 >= 1 ? tq[n - 1 > 30 ? 30 : n - 1] : 0
+		h = t * sd / sqrt(n)
+		verdict = n < 2 ? "not settled (one pair)" : m + h <= 2 ? "met" : m - h > 2 ? "missed" : \
+			sprintf("not settled by %d pairs (about %d pairs would give a half-width of 1%%)", n, int((1.96 * sd) ^ 2) + 1)
+		printf "bench: mmap_lock probe overhead on fault throughput: %+.2f %% (mean of %d paired ratios, 95%% CI %+.2f .. %+.2f %%; sd of a pair %.2f %%); target <= 2%%: %s\n", m, n, m - h, m + h, sd, verdict
+	}' "$tmp/pairs.txt"
 fi
 
 # fl-history: ingest throughput and check time (report/history/bench.sh)
