@@ -67,6 +67,15 @@ static struct {
 	bool thread_running, thread_quit;
 } mmaplock = { .pipe_fd = -1, .root_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* The histograms and decades as of the latest sample: the result reports
+ * these, so they cover the same events as the deltas (first to last
+ * sample), not also the workloads' teardown that the reader thread drains
+ * after the last sample. */
+static struct {
+	struct hist h[MMAPLOCK_PARSE_NHIST];
+	uint64_t decades[MMAPLOCK_PARSE_NHIST][MMAPLOCK_PARSE_DECADES];
+} mmaplock_at_sample;
+
 static int mmaplock_write(const char *dir, const char *file, const char *val, char *reason, size_t len)
 {
 	char path[512];
@@ -341,6 +350,7 @@ static int mmaplock_start(const struct probe_ctx *ctx, pid_t victim, char *reaso
 	if (mmaplock_open_reader(ctx ? ctx->cfg->probes.mmap_lock_format : mmaplock.format_requested, reason, len) < 0)
 		goto fail;
 	mmaplock_parse_reset(&mmaplock.parse);
+	memset(&mmaplock_at_sample, 0, sizeof(mmaplock_at_sample));
 	mmaplock.bytes = mmaplock.parse_cpu_ns = mmaplock.reads = mmaplock.budget_stops = mmaplock.drains = 0;
 	mmaplock.last_drain_ns = 0;
 	mmaplock.credit_ns = MMAPLOCK_RAW_CREDIT_MAX_NS; /* the first drains read what the set-up queued */
@@ -671,6 +681,8 @@ static json_t *mmaplock_sample(const struct probe_ctx *ctx)
 		mmaplock_parse_reset_hists(&mmaplock.parse);
 		mmaplock.parse.measuring = true;
 	}
+	memcpy(mmaplock_at_sample.h, mmaplock.parse.h, sizeof(mmaplock_at_sample.h));
+	memcpy(mmaplock_at_sample.decades, mmaplock.parse.decades, sizeof(mmaplock_at_sample.decades));
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "read_acquisitions", (json_int_t)mmaplock.parse.acq[0],
 			 "write_acquisitions", (json_int_t)mmaplock.parse.acq[1],
@@ -728,8 +740,6 @@ static json_t *mmaplock_result(const struct probe_ctx *ctx)
 	(void)ctx;
 	if (!mmaplock.started)
 		return o;
-	/* the reader thread stops with the last sample: the histograms and the
-	 * deltas cover the same events */
 	mmaplock_raw_thread_stop();
 	for (int i = 0; i < MMAPLOCK_PARSE_NHIST; i++) {
 		struct hist_sum *sum = malloc(sizeof(*sum));
@@ -737,13 +747,13 @@ static json_t *mmaplock_result(const struct probe_ctx *ctx)
 
 		if (sum) {
 			hist_sum_init(sum);
-			hist_sum_add(sum, &mmaplock.parse.h[i]);
+			hist_sum_add(sum, &mmaplock_at_sample.h[i]);
 			json_object_set_new(h, mmaplock_parse_hist_names[i], hist_sum_to_json(sum));
 			free(sum);
 		}
 		for (int k = 0; k < MMAPLOCK_PARSE_DECADES; k++)
 			json_object_set_new(d, mmaplock_parse_decade_names[k],
-					    json_integer((json_int_t)mmaplock.parse.decades[i][k]));
+					    json_integer((json_int_t)mmaplock_at_sample.decades[i][k]));
 		json_object_set_new(dec, mmaplock_parse_hist_names[i], d);
 	}
 	json_object_set_new(o, "histograms", h);
