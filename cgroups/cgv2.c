@@ -14,7 +14,18 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static const char *const cgv2_group_names[CGV2_GROUPS] = { "victim", "protected" };
+static const char *const cgv2_group_names[CGV2_GROUPS] = { "victim", "protected", "antagonist" };
+
+/* Does the run need group g?  The antagonist group only for an antagonist in it. */
+static bool cgv2_wanted(const struct config *cfg, int g)
+{
+	if (g != CGV2_ANTAGONIST)
+		return true;
+	for (int64_t i = 0; i < cfg->n_antagonists; i++)
+		if (cfg->antagonists[i].group == ANTAGONIST_GROUP_ANTAGONIST)
+			return true;
+	return false;
+}
 
 static bool cgv2_word_in(const char *list, const char *word)
 {
@@ -226,7 +237,8 @@ int cgv2_create(struct cgv2 *cg, const char *run_id, const struct config *cfg, d
 	}
 	snprintf(cg->name, sizeof(cg->name), "faultline-%d-%s", (int)getpid(), run_id);
 	for (int g = 0; g < CGV2_GROUPS; g++)
-		snprintf(cg->path[g], sizeof(cg->path[g]), "%s/%s/%s", cg->mount, cg->name, cgv2_group_names[g]);
+		if (cgv2_wanted(cfg, g))
+			snprintf(cg->path[g], sizeof(cg->path[g]), "%s/%s/%s", cg->mount, cg->name, cgv2_group_names[g]);
 	cgv2_disk_of(storage_dev, disk, sizeof(disk));
 
 	if (cg->nlibcgroup_ctrl == 0) {
@@ -242,7 +254,7 @@ int cgv2_create(struct cgv2 *cg, const char *run_id, const struct config *cfg, d
 		}
 		cg->created = true;
 		for (int g = 0; g < CGV2_GROUPS; g++)
-			if (mkdir(cg->path[g], 0755) < 0) {
+			if (cg->path[g][0] && mkdir(cg->path[g], 0755) < 0) {
 				snprintf(err, errlen, "cgroup: mkdir %s: %s", cg->path[g], strerror(errno));
 				return -1;
 			}
@@ -261,6 +273,8 @@ int cgv2_create(struct cgv2 *cg, const char *run_id, const struct config *cfg, d
 	}
 	cg->created = true;
 	for (int g = 0; g < CGV2_GROUPS; g++) {
+		if (!cg->path[g][0])
+			continue;
 		snprintf(name, sizeof(name), "%s/%s", cg->name, cgv2_group_names[g]);
 		cg->group[g] = cgv2_new_group(cg, name, ctrls[g]);
 		if (!cg->group[g]) {
@@ -311,7 +325,13 @@ int cgv2_create(struct cgv2 *cg, const char *run_id, const struct config *cfg, d
 	}
 	snprintf(value, sizeof(value), "%lld", (long long)cfg->cg_protected.cpu_weight);
 	cgv2_want(cg, ctrls[CGV2_PROTECTED], "protected", "cpu.weight", value);
+	if (cg->path[CGV2_ANTAGONIST][0]) {
+		snprintf(value, sizeof(value), "%lld", (long long)cfg->cg_antagonist.cpu_weight);
+		cgv2_want(cg, ctrls[CGV2_ANTAGONIST], "antagonist", "cpu.weight", value);
+	}
 	for (int g = 0; g < CGV2_GROUPS; g++) {
+		if (!cg->path[g][0])
+			continue;
 		r = cgroup_create_cgroup(cg->group[g], 0);
 		if (r) {
 			snprintf(err, errlen, "cgroup: creating %s with its limits: %s", cg->path[g], cgroup_strerror(r));
@@ -409,7 +429,7 @@ json_t *cgv2_stats(const struct cgv2 *cg, int group)
 					     "memory.pressure", "io.pressure", "cpu.pressure" };
 	json_t *o = json_object();
 
-	if (!cg->created)
+	if (!cg->created || !cg->path[group][0])
 		return o;
 	for (size_t i = 0; i < FL_ARRAY_SIZE(files); i++) {
 		char path[800], *text;
@@ -436,37 +456,55 @@ static bool cgv2_empty(const char *path)
 	return empty;
 }
 
-void cgv2_kill(struct cgv2 *cg, int timeout_ms)
+/* SIGKILL to everything in group g (cgroup.kill, or each pid it lists). */
+static void cgv2_signal_group(const struct cgv2 *cg, int g)
+{
+	char path[800], *text, *p;
+
+	if (!cg->path[g][0])
+		return;
+	if (cg->has_kill) {
+		snprintf(path, sizeof(path), "%s/cgroup.kill", cg->path[g]);
+		util_write_string(path, "1");
+		return;
+	}
+	/* before Linux 5.14: SIGKILL each pid listed in our own group */
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path[g]);
+	text = util_read_file(path, NULL);
+	for (p = text; p && *p;) {
+		long pid = strtol(p, &p, 10);
+
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+		while (*p == '\n')
+			p++;
+	}
+	free(text);
+}
+
+void cgv2_kill_group(struct cgv2 *cg, int group, int timeout_ms)
 {
 	if (!cg->created)
 		return;
-	for (int g = 0; g < CGV2_GROUPS; g++) {
-		char path[800];
-
-		if (cg->has_kill) {
-			snprintf(path, sizeof(path), "%s/cgroup.kill", cg->path[g]);
-			util_write_string(path, "1");
-		} else {
-			/* before Linux 5.14: SIGKILL each pid listed in our own group */
-			char *text, *p;
-
-			snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path[g]);
-			text = util_read_file(path, NULL);
-			for (p = text; p && *p;) {
-				long pid = strtol(p, &p, 10);
-
-				if (pid > 0)
-					kill((pid_t)pid, SIGKILL);
-				while (*p == '\n')
-					p++;
-			}
-			free(text);
-		}
-	}
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (cgv2_empty(cg->path[0]) && cgv2_empty(cg->path[1]))
-			return;
+	cgv2_signal_group(cg, group);
+	for (int waited = 0; waited < timeout_ms && !cgv2_empty(cg->path[group]); waited += 10)
 		usleep(10000);
+}
+
+void cgv2_kill(struct cgv2 *cg, int timeout_ms)
+{
+	bool empty = false;
+
+	if (!cg->created)
+		return;
+	for (int g = 0; g < CGV2_GROUPS; g++)
+		cgv2_signal_group(cg, g);
+	for (int waited = 0; waited < timeout_ms && !empty; waited += 10) {
+		empty = true;
+		for (int g = 0; g < CGV2_GROUPS; g++)
+			empty &= !cg->path[g][0] || cgv2_empty(cg->path[g]);
+		if (!empty)
+			usleep(10000);
 	}
 }
 
@@ -480,6 +518,8 @@ void cgv2_teardown(struct cgv2 *cg)
 
 			if (g == CGV2_GROUPS)
 				snprintf(path, sizeof(path), "%s/%s", cg->mount, cg->name);
+			else if (!cg->path[g][0])
+				continue; /* a group this run did not make */
 			else
 				snprintf(path, sizeof(path), "%s", cg->path[g]);
 			if (cg->group[g] && cgroup_delete_cgroup(cg->group[g], 0) == 0 && access(path, F_OK) != 0)

@@ -16,7 +16,8 @@
 
 #include "lib/config.h"
 
-enum { CGV2_VICTIM = 0, CGV2_PROTECTED = 1, CGV2_GROUPS = 2 };
+/* antagonist: made only when an antagonist runs in it (bench/antagonists/) */
+enum { CGV2_VICTIM = 0, CGV2_PROTECTED = 1, CGV2_ANTAGONIST = 2, CGV2_GROUPS = 3 };
 
 struct cgroup; /* libcgroup */
 
@@ -29,7 +30,7 @@ struct cgv2 {
 	bool has_memory, has_io, has_cpu, has_kill;
 	bool used_mkdir;          /* libcgroup knew no v2 controller: groups made with mkdir */
 	char name[128];           /* faultline-<pid>-<run> */
-	char path[CGV2_GROUPS][700];
+	char path[CGV2_GROUPS][700]; /* "" for a group the run does not make */
 	struct cgroup *group[CGV2_GROUPS + 1]; /* [2] = the run's parent group */
 	bool created;
 	const char *isolation;    /* full, partial, none */
@@ -51,6 +52,8 @@ int cgv2_attach(struct cgv2 *cg, int group, pid_t pid, char *err, size_t errlen)
 json_t *cgv2_stats(const struct cgv2 *cg, int group);
 /* Kill every process in the run's groups (cgroup.kill) and wait until they are empty. */
 void cgv2_kill(struct cgv2 *cg, int timeout_ms);
+/* The same for one of them. */
+void cgv2_kill_group(struct cgv2 *cg, int group, int timeout_ms);
 /* Kill, remove the groups, restore the root's subtree_control. */
 void cgv2_teardown(struct cgv2 *cg);
 /* Release what cgv2_detect allocated (after teardown and to_json). */
