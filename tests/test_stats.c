@@ -2,11 +2,14 @@
  * of Welch's and Mann-Whitney's tests, the false-positive rate of A/A
  * comparisons and the power against a 2-sigma shift (simulated with a fixed
  * seed, so deterministic), and exact pooling of histograms across
- * iterations.  stats.c is included directly so that the generic rule for
+ * iterations.  And of report/sequential.c: the boundaries of known designs,
+ * and the sequential A/B's error rates by simulation.  stats.c and
+ * sequential.c are included directly so that the generic rule for
  * tests/test_*.c (core objects only) builds this test too. */
 #include "tests/check.h"
 
 #include "report/stats.c"
+#include "report/sequential.c"
 
 #include <math.h>
 #include <stdint.h>
@@ -376,4 +379,213 @@ TEST(welch_interval_coverage)
 	}
 	CHECK(covered >= 0.93 * trials && covered <= 0.97 * trials, "95%% interval covered %d of %d", covered, trials);
 	CHECK(stats_welch_ci(a, 1, b, n, 0.95, &lo, &hi) == 0, "interval from one value");
+}
+
+/* ---- the sequential A/B (report/sequential.c) --------------------------- */
+
+/* The spending functions: all of alpha by t = 1, none at 0, increasing; the
+ * O'Brien-Fleming type spends almost nothing early. */
+TEST(sequential_spending)
+{
+	for (int s = SEQUENTIAL_POCOCK; s <= SEQUENTIAL_OBF; s++) {
+		double prev = 0;
+
+		CHECK(NEAR(sequential_spent(s, 0.05, 1), 0.05, 1e-12), "%s spends %g by t = 1",
+		      sequential_spending_names[s], sequential_spent(s, 0.05, 1));
+		CHECK(sequential_spent(s, 0.05, 0) == 0, "%s spends at t = 0", sequential_spending_names[s]);
+		for (int i = 1; i <= 20; i++) {
+			double a = sequential_spent(s, 0.05, i / 20.0);
+
+			CHECK(a > prev, "%s not increasing at t = %g", sequential_spending_names[s], i / 20.0);
+			prev = a;
+		}
+	}
+	/* Pocock type at t = 0.5: alpha ln(1 + (e - 1) / 2) */
+	CHECK(NEAR(sequential_spent(SEQUENTIAL_POCOCK, 0.05, 0.5), 0.05 * log(1 + (M_E - 1) / 2), 1e-15), "pocock");
+	/* O'Brien-Fleming type at t = 0.2: 4 (1 - Phi(2.241403 / sqrt 0.2)) = 1.07774e-6 */
+	CHECK(NEAR(sequential_spent(SEQUENTIAL_OBF, 0.05, 0.2), 1.07774e-6, 0.00002e-6), "obf(0.2) = %.5g",
+	      sequential_spent(SEQUENTIAL_OBF, 0.05, 0.2));
+}
+
+/* Boundaries of known designs, 5 equally spaced looks, two-sided 0.05:
+ * Lan-DeMets O'Brien-Fleming type 4.877, 3.357, 2.680, 2.290, 2.031 (as
+ * ldbounds and gsDesign give them), Pocock type starting 2.438, 2.427; one
+ * look: 1.960.  And the other way round: the classical constant designs
+ * (Pocock 1977: 2.413 for 5 looks, 2.178 for 2; O'Brien and Fleming 1979:
+ * 2.040 sqrt(5 / k), 1.977 sqrt(2 / k)) cross with probability 0.05. */
+TEST(sequential_known_boundaries)
+{
+	const double t5[5] = { 0.2, 0.4, 0.6, 0.8, 1 }, t2[2] = { 0.5, 1 }, t1[1] = { 1 };
+	const double obf[5] = { 4.877, 3.357, 2.680, 2.290, 2.031 };
+	double z[5], p2[2] = { 2.178, 2.178 }, p5[5], o2[2] = { 1.977 * M_SQRT2, 1.977 }, o5[5];
+
+	CHECK(sequential_bounds(SEQUENTIAL_OBF, 0.05, t5, 5, z) == 0, "obf bounds failed");
+	for (int k = 0; k < 5; k++)
+		CHECK(NEAR(z[k], obf[k], 0.0006), "obf look %d: %.4f, want %.3f", k + 1, z[k], obf[k]);
+	CHECK(NEAR(sequential_crossing(t5, z, 5), 0.05, 1e-6), "obf crossing %.7f", sequential_crossing(t5, z, 5));
+	CHECK(sequential_bounds(SEQUENTIAL_POCOCK, 0.05, t5, 5, z) == 0, "pocock bounds failed");
+	CHECK(NEAR(z[0], 2.438, 0.0006) && NEAR(z[1], 2.427, 0.0006), "pocock %.4f %.4f", z[0], z[1]);
+	CHECK(z[4] < z[0] && NEAR(sequential_crossing(t5, z, 5), 0.05, 1e-6), "pocock crossing %.7f",
+	      sequential_crossing(t5, z, 5));
+	CHECK(sequential_bounds(SEQUENTIAL_OBF, 0.05, t1, 1, z) == 0 && NEAR(z[0], 1.959964, 1e-5), "one look %.6f",
+	      z[0]);
+	for (int k = 0; k < 5; k++) {
+		p5[k] = 2.413;
+		o5[k] = 2.040 * sqrt(5.0 / (k + 1));
+	}
+	CHECK(NEAR(sequential_crossing(t5, p5, 5), 0.05, 0.0003), "pocock 2.413: %.5f", sequential_crossing(t5, p5, 5));
+	CHECK(NEAR(sequential_crossing(t2, p2, 2), 0.05, 0.0003), "pocock 2.178: %.5f", sequential_crossing(t2, p2, 2));
+	CHECK(NEAR(sequential_crossing(t5, o5, 5), 0.05, 0.0003), "obf 2.040: %.5f", sequential_crossing(t5, o5, 5));
+	CHECK(NEAR(sequential_crossing(t2, o2, 2), 0.05, 0.0003), "obf 1.977: %.5f", sequential_crossing(t2, o2, 2));
+	CHECK(sequential_bounds(SEQUENTIAL_OBF, 0.05, (double[]){ 0.5, 0.4 }, 2, z) < 0, "decreasing times accepted");
+	CHECK(isnan(sequential_crossing(t2, NULL, 2)), "no bounds gave a number");
+}
+
+/* The simulation that makes the t-scale bounds, run for known variance,
+ * lands on the numerically integrated normal bounds (within its noise); for
+ * the t statistic the bounds are wider, the more so the fewer iterations,
+ * and the design is the same every time (fixed seed). */
+TEST(sequential_simulated_boundaries)
+{
+	double c[19], z[19], t[19];
+	struct sequential_design d, d2;
+
+	for (int i = 0; i < 19; i++)
+		t[i] = (i + 2) / 20.0;
+	CHECK(sequential_mc_bounds(SEQUENTIAL_POCOCK, 0.05, 2, 20, 1, 1u << 18, 3, c) == 0, "mc failed");
+	CHECK(sequential_bounds(SEQUENTIAL_POCOCK, 0.05, t, 19, z) == 0, "bounds failed");
+	for (int i = 0; i < 19; i++)
+		CHECK(NEAR(c[i], z[i], 0.05), "look %d: simulated %.3f, integrated %.3f", i + 2, c[i], z[i]);
+	CHECK(sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 2, 20, 10) == 0, "design failed");
+	CHECK(sequential_design_init(&d2, SEQUENTIAL_POCOCK, 0.05, 2, 20, 10) == 0, "design failed");
+	for (int i = 0; i < 19; i++) {
+		CHECK(d.c[i] > d.z[i], "look %d: t bound %.3f not above z %.3f", i + 2, d.c[i], d.z[i]);
+		CHECK(d.c[i] == d2.c[i], "look %d differs between two designs", i + 2);
+	}
+	printf("  t-scale bounds (pocock, 0.05, 2..20): %.1f %.2f %.2f %.2f ... %.3f (normal: %.3f)\n", d.c[0], d.c[1],
+	       d.c[2], d.c[3], d.c[18], d.z[18]);
+	fflush(stdout);
+	CHECK(d.c[0] > 10 * d.c[2] && d.c[18] < 1.2 * d.z[18], "df 1 at n 2: %.1f; last %.3f", d.c[0], d.c[18]);
+	sequential_design_free(&d);
+	sequential_design_free(&d2);
+	CHECK(sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 1, 20, 10) < 0 &&
+		      sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 2, 101, 10) < 0 &&
+		      sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.5, 2, 20, 10) < 0 &&
+		      sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 5, 4, 10) < 0,
+	      "a bad design was accepted");
+}
+
+/* A/A runs of at most 20 iterations a side (looks from 2 on): how often
+ * does the sequential A/B call a change significant?  At most alpha, also
+ * in the least favourable case (one side nearly constant) and with
+ * O'Brien-Fleming spending; an equal spread is conservative. */
+TEST(sequential_aa_type1)
+{
+	const int trials = 3000, n = 20;
+	const double ratios[3] = { 1, 10, 100 };
+	double a[20], b[20];
+
+	for (int s = SEQUENTIAL_POCOCK; s <= SEQUENTIAL_OBF; s++) {
+		struct sequential_design d;
+
+		CHECK(sequential_design_init(&d, s, 0.05, 2, n, 10) == 0, "design failed");
+		for (int r = 0; r < 3; r++) {
+			int sig = 0;
+
+			rng_state = 100 + (uint64_t)r;
+			for (int t = 0; t < trials; t++) {
+				struct sequential_result res;
+
+				for (int i = 0; i < n; i++) {
+					a[i] = 100 + 10 / ratios[r] * rng_normal();
+					b[i] = 100 + 10 * rng_normal();
+				}
+				sequential_decide(&d, a, n, b, n, &res);
+				sig += res.verdict == SEQUENTIAL_SIGNIFICANT;
+			}
+			printf("  A/A, %s, sd ratio %g: significant in %.4f of %d\n", sequential_spending_names[s],
+			       ratios[r], (double)sig / trials, trials);
+			fflush(stdout);
+			/* alpha plus two standard errors of the simulation */
+			CHECK(sig <= (0.05 + 2 * sqrt(0.05 * 0.95 / trials)) * trials, "%s, ratio %g: %d of %d",
+			      sequential_spending_names[s], ratios[r], sig, trials);
+			if (ratios[r] == 100)
+				CHECK(sig >= 0.025 * trials, "%s: least favourable case only %d of %d: bounds too wide",
+				      sequential_spending_names[s], sig, trials);
+		}
+		sequential_design_free(&d);
+	}
+}
+
+/* Equivalence: a true change of exactly the margin (10%) is called
+ * equivalent at most alpha of the time; no change at low noise is called
+ * equivalent early; a large change is significant early. */
+TEST(sequential_equivalence_and_power)
+{
+	const int trials = 2000, n = 20;
+	struct sequential_design d;
+	double a[20], b[20], nsum = 0;
+	int eq = 0, eq_null = 0, sig = 0;
+
+	CHECK(sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 2, n, 10) == 0, "design failed");
+	rng_state = 21;
+	for (int t = 0; t < trials; t++) {
+		struct sequential_result res;
+
+		for (int i = 0; i < n; i++) {
+			a[i] = 100 + 5 * rng_normal();
+			b[i] = (t % 2 ? 110 : 90) + 5 * rng_normal();
+		}
+		sequential_decide(&d, a, n, b, n, &res);
+		eq += res.verdict == SEQUENTIAL_EQUIVALENT;
+		for (int i = 0; i < n; i++)
+			b[i] = 100 + 2 * rng_normal(), a[i] = 100 + 2 * rng_normal();
+		sequential_decide(&d, a, n, b, n, &res);
+		eq_null += res.verdict == SEQUENTIAL_EQUIVALENT;
+		for (int i = 0; i < n; i++)
+			b[i] = 150 + 10 * rng_normal(), a[i] = 100 + 10 * rng_normal();
+		sequential_decide(&d, a, n, b, n, &res);
+		sig += res.verdict == SEQUENTIAL_SIGNIFICANT;
+		nsum += (double)res.n;
+	}
+	printf("  change = margin: equivalent %.4f; no change, cv 2%%: equivalent %.3f; 5-sigma change: "
+	       "significant %.3f at %.2f iterations on average\n",
+	       (double)eq / trials, (double)eq_null / trials, (double)sig / trials, nsum / trials);
+	fflush(stdout);
+	CHECK(eq <= 0.05 * trials, "change of the margin called equivalent %d of %d", eq, trials);
+	CHECK(eq_null >= 0.95 * trials, "no change at cv 2%% equivalent only %d of %d", eq_null, trials);
+	CHECK(sig == trials && nsum / trials < 7, "5-sigma: %d of %d at %.2f", sig, trials, nsum / trials);
+	sequential_design_free(&d);
+}
+
+/* Edge cases: a side without values (n/a), too few values (no look yet),
+ * data without spread, and the first crossing is kept. */
+TEST(sequential_decide_cases)
+{
+	struct sequential_design d;
+	struct sequential_result r;
+	double same[4] = { 5, 5, 5, 5 }, other[4] = { 6, 6, 6, 6 };
+	double a[6] = { 100, 102, 98, 100, 102, 98 }, b[6] = { 200, 198, 202, 100, 102, 98 };
+
+	CHECK(sequential_design_init(&d, SEQUENTIAL_POCOCK, 0.05, 2, 20, 10) == 0, "design failed");
+	sequential_decide(&d, same, 0, other, 4, &r);
+	CHECK(r.verdict == SEQUENTIAL_NA, "empty side: %s", sequential_verdict_names[r.verdict]);
+	sequential_decide(&d, same, 1, other, 4, &r);
+	CHECK(r.verdict == SEQUENTIAL_UNDECIDED && r.looks == 0, "one value: %s", sequential_verdict_names[r.verdict]);
+	sequential_decide(&d, same, 4, other, 4, &r);
+	CHECK(r.verdict == SEQUENTIAL_SIGNIFICANT && r.n == 2, "constant sides that differ: %s at %zu",
+	      sequential_verdict_names[r.verdict], r.n);
+	sequential_decide(&d, same, 4, same, 4, &r);
+	CHECK(r.verdict == SEQUENTIAL_EQUIVALENT && r.n == 2 && r.change_pct == 0, "equal constants: %s at %zu",
+	      sequential_verdict_names[r.verdict], r.n);
+	/* b doubles for three iterations, then matches a: decided at 3, and
+	 * kept although the later looks alone would not say so */
+	sequential_decide(&d, a, 6, b, 6, &r);
+	CHECK(r.verdict == SEQUENTIAL_SIGNIFICANT && r.n == 3 && r.looks == 2 && r.lo_pct > 0 &&
+		      NEAR(r.change_pct, 100, 1e-9),
+	      "%s at %zu (looks %zu), change %g, interval [%g, %g]", sequential_verdict_names[r.verdict], r.n, r.looks,
+	      r.change_pct, r.lo_pct, r.hi_pct);
+	sequential_decide(&d, a + 3, 3, b + 3, 3, &r);
+	CHECK(r.verdict != SEQUENTIAL_SIGNIFICANT, "the later values alone: %s", sequential_verdict_names[r.verdict]);
+	sequential_design_free(&d);
 }
