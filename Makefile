@@ -72,11 +72,11 @@ endif
 # folders is part of the faultline binary except the program entry points
 # (bench/faultline.c) and the separate programs: slowfs (workloads/slowfs/,
 # its own FUSE daemon) and the report (report/, see report/report.mk).
-SRC_DIRS  := lib cgroups workloads bench/runner bench/probes bench/storage bench/vm bench/selfbench bench/export
+SRC_DIRS  := lib cgroups workloads bench/runner bench/probes bench/storage bench/vm bench/selfbench bench/export bench/antagonists
 CORE_SRC  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 ALL_HDR   := $(wildcard lib/*.h cgroups/*.h workloads/*.h bench/*/*.h workloads/slowfs/*.h)
-SLOWFS_SRC := $(wildcard workloads/slowfs/*.c) lib/pattern.c lib/config.c lib/config_io.c lib/util.c
+SLOWFS_SRC := $(wildcard workloads/slowfs/*.c) lib/pattern.c lib/config.c lib/config_antagonists.c lib/config_io.c lib/util.c
 UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 
 all: $(BUILD)/faultline $(BUILD)/fl-slowfs $(BUILD)/slowfs_reader $(BUILD)/fl-report $(UNIT_TESTS)

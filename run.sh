@@ -26,8 +26,26 @@ usage: ./run.sh [COMMAND] [ARGS]
                       more VM options: build/faultline vm --help)
   ab SCENARIO --a KERNEL --b KERNEL [--iterations N] [OPTIONS]
                       run SCENARIO on kernels A and B in QEMU, interleaved A B A B,
-                      and write the comparison (docs/vm.md)
+                      and write the comparison (docs/vm.md); --until decided
+                      [--max-iterations N] [--mde P%]: pairs until every headline
+                      metric is significant or within +-P% (docs/report.md);
+                      --arch x86_64,aarch64 [--skip-missing]: the same on each
+                      arch (NAME-ARCH kernels)
+                      and the headline metrics by arch (docs/kernels.md)
   bench               measure the suite's own overheads (recording cost, harness CPU)
+  torture [N] [--seed S] [--targets run,vm,ab] [OPTIONS]
+                      interrupt torture: N (default 100) SIGINT/SIGTERM/SIGKILL at
+                      chosen moments of faultline run, faultline vm and ab, each
+                      followed by a check that nothing of the suite's is left
+                      (docs/security.md; every option: tests/torture.sh --help)
+  calibrate [--threads N] [--size BYTES] [--pairs N] [--duration S] [--storage DIR] [--out DIR]
+                      fio's mmap engine and the suite's fault role on the same file,
+                      interleaved: latency percentiles and reads/s side by side; later
+                      runs carry it as environment.calibration (docs/calibrate.md)
+  cv [SCENARIO...] [--iterations N] [--duration S] [--vm KERNEL] [OPTIONS]
+                      run-to-run noise: each scenario (default: all) N times (default 5),
+                      natively or in QEMU; mean, sd and CV% of its headline metrics and
+                      rates (docs/noise.md; every option: report/cv.sh --help)
   compare BASE CAND [CAND...] [OPTIONS]
                       compare result sets (files, directories or labels): text table,
                       plots, JSON, JUnit, and a gate (--fail-on metric:threshold%)
@@ -91,7 +109,10 @@ need_packages() {
 }
 
 BUILD_PACKAGES=(gcc make pkg-config libc6-dev libcgroup-dev libjansson-dev libfuse3-dev fuse3 libsqlite3-dev)
-TEST_PACKAGES=(jq gnuplot-nox)
+# strace: tests/sys_torture.sh holds a short phase open with its syscall delay
+# fio: tests/sys_calibrate.sh (the calibration against fio); fio, stress-ng:
+# tests/sys_antagonists.sh (the scenarios' antagonists)
+TEST_PACKAGES=(jq gnuplot-nox strace fio stress-ng)
 # libFuzzer: Debian's clang and its runtime (make fuzz, tests/sys_fuzz.sh; docs/fuzzing.md)
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
@@ -194,7 +215,7 @@ vm_prepare() {
 # run SCENARIO in a VM: vm_run SCENARIO ARGS...; ARGS may hold --kernel K,
 # --debian-kernel V and --arch A; the rest go to `faultline vm`.
 vm_run() {
-	local scen=$1 arch=x86_64 spec="" rest=()
+	local scen=$1 arch=x86_64 arch_given="" spec="" rest=() man="" march
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -213,14 +234,65 @@ vm_run() {
 				v=${v%:*}
 			fi
 			spec=debian:$v; shift 2 ;;
-		--arch) arch=${2:?--arch needs a value}; shift 2 ;;
+		--arch) arch=${2:?--arch needs a value} arch_given=1; shift 2 ;;
 		*) rest+=("$1"); shift ;;
 		esac
 	done
+	# a kernel built by ./run.sh kernel build knows its arch (manifest.json):
+	# the default, and a conflicting --arch is refused
+	if [ -f "build/kernels/$spec/manifest.json" ]; then
+		man=build/kernels/$spec/manifest.json
+	elif [ -f "$spec" ] && [ -f "$(dirname "$spec")/manifest.json" ]; then
+		man=$(dirname "$spec")/manifest.json
+	fi
+	if [ -n "$man" ] && need_packages jq && march=$(jq -r '.arch // empty' "$man" 2>/dev/null) && [ -n "$march" ]; then
+		if [ -z "$arch_given" ]; then
+			arch=$march
+		elif [ "$arch" != "$march" ]; then
+			log "--kernel $spec: built for $march ($man), not for --arch $arch"
+			exit 2
+		fi
+	fi
 	vm_prepare "$arch" "$spec"
+	# the scenario's antagonists (fio, stress-ng) ride along as one more
+	# initramfs segment: the host's binaries and libraries, same arch only
+	local kinds seg
+	kinds=$(antagonist_kinds "$scen" "${rest[@]}")
+	if [ -n "$kinds" ]; then
+		kinds=$(echo "$kinds" | xargs | tr ' ' '+')
+		seg=$BUILD/vm-cache/antagonists-$arch-$kinds.cpio.gz
+		bench/antagonists/guest-programs.sh "$arch" "$seg" ${kinds//+/ } || exit $?
+		cat "$VM_INITRD" "$seg" >"${VM_INITRD%.cpio.gz}+$kinds.cpio.gz"
+		VM_INITRD=${VM_INITRD%.cpio.gz}+$kinds.cpio.gz
+	fi
 	mkdir -p results
 	exec "$BUILD/faultline" vm --arch "$arch" --kernel "$VM_KERNEL" --initrd "$VM_INITRD" \
 		${VM_MANIFEST:+--manifest "$VM_MANIFEST"} --out results "${rest[@]}" "$scen"
+}
+
+# The programs of a scenario's antagonists (docs/scenarios.md), from the file
+# and from --set antagonists.NAME.kind=KIND: an antagonist's kind is its
+# Debian package (fio, stress-ng).  antagonist_kinds SCENARIO ARGS... prints
+# them; need_antagonists SCENARIO ARGS... installs them.
+antagonist_kinds() {
+	local scen=$1 kinds="" a
+	shift
+	for a in "$@"; do
+		case "$a" in antagonists.*.kind=*) kinds="$kinds ${a#*=}" ;; esac
+	done
+	if grep -q '"antagonists"' "$scen"; then
+		need_packages jq
+		kinds="$kinds $(jq -r '(.antagonists // {}) | .[] | .kind // empty' "$scen" 2>/dev/null | tr '\n' ' ')"
+	fi
+	# shellcheck disable=SC2086
+	# (no antagonist: grep finds nothing, which is not an error here)
+	printf '%s\n' $kinds | { grep -xE 'fio|stress-ng' || true; } | sort -u | tr '\n' ' '
+}
+need_antagonists() {
+	local kinds
+	kinds=$(antagonist_kinds "$@")
+	# shellcheck disable=SC2086
+	[ -z "$kinds" ] || need_packages $kinds
 }
 
 scenario_path() {
@@ -310,6 +382,7 @@ run)
 	build
 	# a missing scenario: the runner says so, with the closest name, and exits 2
 	[ -f "$scen" ] || exec "$BUILD/faultline" run "$scen"
+	need_antagonists "$scen" "$@"
 	case " $* " in
 	*" --kernel "* | *" --debian-kernel "*) vm_run "$scen" "$@" ;;
 	esac
@@ -317,7 +390,8 @@ run)
 	exec "$BUILD/faultline" run "$scen" --out results "$@"
 	;;
 ab)
-	# ./run.sh ab SCENARIO --a KERNEL --b KERNEL [--iterations N] [vm options]
+	# ./run.sh ab SCENARIO --a KERNEL --b KERNEL [--iterations N | --until decided
+	#             [--max-iterations N] [--mde P%]] [vm options]
 	build
 	exec bench/vm/ab.sh "$@"
 	;;
@@ -333,10 +407,29 @@ test)
 	log "riscv64 sysroot and cross build: $((SECONDS - t0)) s"
 	make -s BUILD="$BUILD" test
 	;;
+calibrate)
+	# ./run.sh calibrate [OPTIONS]: fio against the suite (docs/calibrate.md)
+	case " $* " in *" --help "* | *" -h "*) exec bench/calibrate/calibrate.sh --help ;; esac
+	need_packages fio jq util-linux
+	build
+	FAULTLINE=$BUILD/faultline exec bench/calibrate/calibrate.sh "$@"
+	;;
+torture)
+	# ./run.sh torture [N] [OPTIONS] (tests/torture.sh; docs/security.md)
+	need_packages jq strace "${VM_PACKAGES[@]}" qemu-system-x86
+	build
+	exec tests/torture.sh "$@"
+	;;
 bench)
 	need_packages jq
 	build
 	make -s BUILD="$BUILD" bench
+	;;
+cv)
+	# ./run.sh cv [SCENARIO...] [OPTIONS]: the CV of each headline metric (docs/noise.md)
+	need_packages jq
+	build
+	exec report/cv.sh "$@"
 	;;
 compare)
 	need_packages gnuplot-nox

@@ -1,6 +1,7 @@
 /* config: the scenario options table and everything it drives (config.h). */
 #define _GNU_SOURCE
 #include "lib/config.h"
+#include "lib/config_internal.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -63,6 +64,9 @@ static const struct config_choice choices_probe_mode[] = {
 static const struct config_choice choices_probe_format[] = {
 	{ "auto", PROBE_FORMAT_AUTO }, { "raw", PROBE_FORMAT_RAW }, { "text", PROBE_FORMAT_TEXT }, { NULL, 0 },
 };
+static const struct config_choice choices_iteration_seed[] = {
+	{ "fresh", ITERATION_SEED_FRESH }, { "vary", ITERATION_SEED_VARY }, { "same", ITERATION_SEED_SAME }, { NULL, 0 },
+};
 
 const struct config_option config_options[] = {
 	OPT("name", CONFIG_STRING, name, 0, 0, "\"unnamed\"", NULL, "scenario name, recorded in results"),
@@ -70,11 +74,13 @@ const struct config_option config_options[] = {
 	OPT("label", CONFIG_STRING, label, 0, 0, "\"\"", NULL,
 	    "label of this run (kernel or patch name); empty = the kernel release"),
 	OPT("duration_s", CONFIG_DOUBLE, duration_s, 0.1, 86400, "60", NULL, "measured phase per iteration, seconds"),
-	OPT("warmup_s", CONFIG_DOUBLE, warmup_s, 0, 3600, "0", NULL,
-	    "seconds the roles run before measuring (samples not recorded)"),
+	OPT("warmup_s", CONFIG_DOUBLE, warmup_s, -1, 3600, "-1", NULL,
+	    "seconds the roles run before measuring (samples not recorded); -1 = 20% of duration_s, at most 2 s, "
+	    "recorded as the seconds it resolved to (docs/noise.md: the first seconds differ)"),
 	OPT("iterations", CONFIG_INT, iterations, 1, 1000, "1", NULL,
 	    "iterations; each starts with the files' pages dropped from the page cache"),
-	OPT("seed", CONFIG_INT, seed, 0, 9007199254740991.0, "1", NULL, "seed of every random choice"),
+	OPT("seed", CONFIG_INT, seed, 0, 9007199254740991.0, "1", NULL,
+	    "seed of every random choice, with iteration.seed vary or same (fresh: each iteration draws its own)"),
 
 	OPT("victim.fault_threads", CONFIG_INT, victim.fault_threads, 0, 100000, "8", NULL,
 	    "threads touching pages of the mapped files, timing each first touch"),
@@ -162,6 +168,9 @@ const struct config_option config_options[] = {
 	    "0", NULL, "io.latency target of the protected group on the storage's device; 0 = none"),
 	OPT("cgroup.protected.cpu_weight", CONFIG_INT, cg_protected.cpu_weight, 1, 10000, "1000", NULL,
 	    "cpu.weight of the protected group"),
+	OPT("cgroup.antagonist.cpu_weight", CONFIG_INT, cg_antagonist.cpu_weight, 1, 10000, "10", NULL,
+	    "cpu.weight of the antagonist group (a sibling of victim and protected, made when an antagonist "
+	    "runs in it: antagonists.NAME.group)"),
 
 	OPT("storage.type", CONFIG_ENUM, storage.type, 0, 0, "\"dir\"", choices_storage,
 	    "dir: plain files in storage.path; slowfs: a FUSE file system of synthetic files"),
@@ -201,6 +210,28 @@ const struct config_option config_options[] = {
 	OPT("probes.mmap_lock_format", CONFIG_ENUM, probes.mmap_lock_format, 0, 0, "\"auto\"", choices_probe_format,
 	    "how the mmap_lock probe reads the tracepoints: raw = binary ring-buffer pages (per_cpu trace_pipe_raw, "
 	    "ns times); text = trace_pipe lines (us times, the older path); auto = raw, else text with the reason"),
+	OPT("iteration.writeback", CONFIG_BOOL, iteration.writeback, 0, 0, "true", NULL,
+	    "before each iteration's page-cache drop, write back the victim's files (fdatasync), so no dirty page "
+	    "stays resident and no writeback of the previous iteration's writes overlaps the next (docs/noise.md)"),
+	OPT("iteration.exclusive", CONFIG_BOOL, iteration.exclusive, 0, 0, "true", NULL,
+	    "dir storage: hold an exclusive lock on the files' directory for the run, so another run on the same "
+	    "files waits (the wait is recorded, storage.exclusive_wait_s) instead of warming or evicting them "
+	    "under this one (docs/noise.md)"),
+	OPT("iteration.seed", CONFIG_ENUM, iteration.seed, 0, 0, "\"fresh\"", choices_iteration_seed,
+	    "the seed of each iteration, recorded with it: fresh = a random one, so no iteration replays the page "
+	    "sequence of an earlier iteration or run, which caches below the page cache (a VM host's, a disk's) "
+	    "would serve faster (docs/noise.md); vary = seed + the iteration's index; same = seed"),
+	OPT("cpus.runner", CONFIG_STRING, cpus.runner, 0, 0, "\"\"", NULL,
+	    "CPU list (\"0\", \"0-1\", \"0,2-3\") for the runner (its clock, sampler and probe threads); "
+	    "empty = the scheduler places it.  Placement is recorded per iteration (docs/noise.md)"),
+	OPT("cpus.victim", CONFIG_STRING, cpus.victim, 0, 0, "\"\"", NULL,
+	    "CPU list for every thread of the victim process; empty = the CPUs the runner started with"),
+	OPT("cpus.observer", CONFIG_STRING, cpus.observer, 0, 0, "\"\"", NULL,
+	    "CPU list for every thread of the observer process; empty = the CPUs the runner started with"),
+	OPT("cpus.fault", CONFIG_STRING, cpus.fault, 0, 0, "\"\"", NULL, "CPU list for the fault threads (over cpus.victim)"),
+	OPT("cpus.writer", CONFIG_STRING, cpus.writer, 0, 0, "\"\"", NULL, "CPU list for the writer threads (over cpus.victim)"),
+	OPT("cpus.evictor", CONFIG_STRING, cpus.evictor, 0, 0, "\"\"", NULL, "CPU list for the evictor thread (over cpus.victim)"),
+	OPT("cpus.odirect", CONFIG_STRING, cpus.odirect, 0, 0, "\"\"", NULL, "CPU list for the odirect threads (over cpus.victim)"),
 	OPT("report.headline", CONFIG_LIST, report.headline, 0, 0, "[]", NULL,
 	    "the scenario's headline metrics (names from `fl-report --list-metrics`), shown first by fl-report "
 	    "and tested without a multiple-comparison correction; empty = the report's default set"),
@@ -315,17 +346,7 @@ static int config_line_of(const char *text, const char *path)
 	return 0;
 }
 
-struct config_ctx {
-	const char *file;
-	const char *text;
-	char *err;
-	size_t errlen;
-};
-
-static int config_fail(const struct config_ctx *x, const char *path, const json_t *val, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int config_fail(const struct config_ctx *x, const char *path, const json_t *val, const char *fmt, ...)
+int config_fail(const struct config_ctx *x, const char *path, const json_t *val, const char *fmt, ...)
 {
 	char msg[512], where[600];
 	char *dump = val ? json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
@@ -388,10 +409,9 @@ static int config_assign_list(const struct config_option *o, const json_t *v, co
 	return 0;
 }
 
-static int config_assign(struct config *c, const struct config_option *o, const json_t *v,
-			 const struct config_ctx *x)
+int config_assign(void *base, const struct config_option *o, const json_t *v, const struct config_ctx *x)
 {
-	void *field = (char *)c + o->offset;
+	void *field = (char *)base + o->offset;
 	char names[256];
 
 	switch (o->type) {
@@ -499,7 +519,10 @@ static int config_walk(struct config *c, const json_t *obj, const char *prefix, 
 		if (snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key) >= (int)sizeof(path))
 			return config_fail(x, prefix, NULL, "key too long");
 		o = config_find(path);
-		if (o) {
+		if (!*prefix && !strcmp(key, "antagonists")) {
+			if (config_antagonists_load(c, val, x) < 0)
+				return -1;
+		} else if (o) {
 			if (config_assign(c, o, val, x) < 0)
 				return -1;
 		} else if (config_is_section(path)) {
@@ -563,6 +586,7 @@ void config_free(struct config *c)
 			free(*s);
 			*s = NULL;
 		}
+	config_antagonists_free(c);
 }
 
 int config_load_json(struct config *c, const json_t *root, const char *file, const char *text, char *err,
@@ -580,6 +604,8 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 	struct config_ctx x = { "--set", NULL, err, errlen };
 	const char *eq = strchr(assignment, '=');
 	const struct config_option *o;
+	struct config_option named;
+	void *base = c;
 	char path[256];
 	json_t *v;
 	int ret;
@@ -591,6 +617,11 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 	memcpy(path, assignment, (size_t)(eq - assignment));
 	path[eq - assignment] = '\0';
 	o = config_find(path);
+	if (!o && !strncmp(path, "antagonists.", 12)) { /* antagonists.NAME.KEY: that instance's option */
+		if (config_antagonists_option(c, path, &named, &base, &x) < 0)
+			return -1;
+		o = &named;
+	}
 	if (!o) {
 		snprintf(err, errlen, "--set: %s: unknown key (see --help for the scenario keys)", path);
 		return -1;
@@ -601,7 +632,7 @@ int config_set(struct config *c, const char *assignment, char *err, size_t errle
 		json_decref(v);
 		v = json_string(eq + 1);
 	}
-	ret = config_assign(c, o, v, &x);
+	ret = config_assign(base, o, v, &x);
 	json_decref(v);
 	return ret;
 }
@@ -611,6 +642,8 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	struct config_ctx x = { file, NULL, err, errlen };
 	const size_t page = util_page_size();
 
+	if (c->warmup_s < 0 && c->warmup_s != -1)
+		return config_fail(&x, "warmup_s", NULL, "must be -1 (automatic) or at least 0 (value %g)", c->warmup_s);
 	if (c->victim.pattern == PATTERN_ZIPF && c->victim.zipf_theta == 1.0)
 		return config_fail(&x, "victim.zipf_theta", NULL,
 				   "must not be 1.0 (the generator divides by 1 - theta) (value 1.0)");
@@ -662,7 +695,7 @@ int config_check(const struct config *c, const char *file, char *err, size_t err
 	if (c->storage.type == STORAGE_DIR && (!c->storage.path || c->storage.path[0] != '/'))
 		return config_fail(&x, "storage.path", NULL, "must be an absolute path (value \"%s\")",
 				   c->storage.path ? c->storage.path : "");
-	return 0;
+	return config_antagonists_check(c, &x);
 }
 
 static json_t *config_list_json(const char *joined)
@@ -676,14 +709,40 @@ static json_t *config_list_json(const char *joined)
 	return arr;
 }
 
+json_t *config_value_json(const struct config_option *o, const void *field)
+{
+	json_t *v = NULL;
+
+	switch (o->type) {
+	case CONFIG_INT: v = json_integer(*(const int64_t *)field); break;
+	case CONFIG_SIZE: v = json_integer((json_int_t) * (const uint64_t *)field); break;
+	case CONFIG_DOUBLE: v = json_real(*(const double *)field); break;
+	case CONFIG_BOOL: v = json_boolean(*(const bool *)field); break;
+	case CONFIG_STRING: v = json_string(*(char *const *)field ? *(char *const *)field : ""); break;
+	case CONFIG_LIST: v = config_list_json(*(char *const *)field); break;
+	case CONFIG_ENUM: {
+		const char *name = config_choice_name(o->choices, *(const int *)field);
+
+		v = json_string(name ? name : "?");
+		break;
+	}
+	case CONFIG_SET:
+		v = json_array();
+		for (const struct config_choice *ch = o->choices; ch->name; ch++)
+			if (*(const uint32_t *)field & (uint32_t)ch->value)
+				json_array_append_new(v, json_string(ch->name));
+		break;
+	}
+	return v;
+}
+
 json_t *config_to_json(const struct config *c)
 {
 	json_t *root = json_object();
 
 	for (size_t i = 0; i < config_option_count; i++) {
 		const struct config_option *o = &config_options[i];
-		const void *field = (const char *)c + o->offset;
-		json_t *parent = root, *v = NULL;
+		json_t *parent = root;
 		const char *p = o->path, *dot;
 
 		while ((dot = strchr(p, '.'))) {
@@ -701,52 +760,36 @@ json_t *config_to_json(const struct config *c)
 			parent = child;
 			p = dot + 1;
 		}
-		switch (o->type) {
-		case CONFIG_INT: v = json_integer(*(const int64_t *)field); break;
-		case CONFIG_SIZE: v = json_integer((json_int_t) * (const uint64_t *)field); break;
-		case CONFIG_DOUBLE: v = json_real(*(const double *)field); break;
-		case CONFIG_BOOL: v = json_boolean(*(const bool *)field); break;
-		case CONFIG_STRING: v = json_string(*(char *const *)field ? *(char *const *)field : ""); break;
-		case CONFIG_LIST: v = config_list_json(*(char *const *)field); break;
-		case CONFIG_ENUM: {
-			const char *name = config_choice_name(o->choices, *(const int *)field);
-
-			v = json_string(name ? name : "?");
-			break;
-		}
-		case CONFIG_SET:
-			v = json_array();
-			for (const struct config_choice *ch = o->choices; ch->name; ch++)
-				if (*(const uint32_t *)field & (uint32_t)ch->value)
-					json_array_append_new(v, json_string(ch->name));
-			break;
-		}
-		json_object_set_new(parent, p, v);
+		json_object_set_new(parent, p, config_value_json(o, (const char *)c + o->offset));
 	}
+	config_antagonists_json(c, root);
 	return root;
+}
+
+void config_help_option(FILE *out, const struct config_option *o, const char *path)
+{
+	fprintf(out, "  %-38s %-6s default %s", path, config_type_names[o->type], o->def);
+	if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE) {
+		/* integral bounds as integers (9007199254740991, not 9.0072e+15) */
+		bool imin = fabs(o->min) < 1e18 && o->min == (double)(int64_t)o->min;
+		bool imax = fabs(o->max) < 1e18 && o->max == (double)(int64_t)o->max;
+
+		fprintf(out, imin ? ", range [%.0f" : ", range [%g", o->min);
+		fprintf(out, imax ? ", %.0f]" : ", %g]", o->max);
+	}
+	if (o->choices) {
+		char names[256];
+
+		fprintf(out, ", one%s of %s", o->type == CONFIG_SET ? " or more" : "",
+			config_choices_text(o->choices, names, sizeof(names)));
+	}
+	fprintf(out, "\n      %s\n", o->help);
 }
 
 void config_print_help(FILE *out)
 {
 	fprintf(out, "Scenario keys (JSON paths; also usable as --set KEY=VALUE):\n");
-	for (size_t i = 0; i < config_option_count; i++) {
-		const struct config_option *o = &config_options[i];
-
-		fprintf(out, "  %-38s %-6s default %s", o->path, config_type_names[o->type], o->def);
-		if (o->type == CONFIG_INT || o->type == CONFIG_DOUBLE || o->type == CONFIG_SIZE) {
-			/* integral bounds as integers (9007199254740991, not 9.0072e+15) */
-			bool imin = fabs(o->min) < 1e18 && o->min == (double)(int64_t)o->min;
-			bool imax = fabs(o->max) < 1e18 && o->max == (double)(int64_t)o->max;
-
-			fprintf(out, imin ? ", range [%.0f" : ", range [%g", o->min);
-			fprintf(out, imax ? ", %.0f]" : ", %g]", o->max);
-		}
-		if (o->choices) {
-			char names[256];
-
-			fprintf(out, ", one%s of %s", o->type == CONFIG_SET ? " or more" : "",
-				config_choices_text(o->choices, names, sizeof(names)));
-		}
-		fprintf(out, "\n      %s\n", o->help);
-	}
+	for (size_t i = 0; i < config_option_count; i++)
+		config_help_option(out, &config_options[i], config_options[i].path);
+	config_antagonists_help(out);
 }

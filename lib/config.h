@@ -35,6 +35,35 @@ enum config_pressure { PRESSURE_AUTO, PRESSURE_OFF, PRESSURE_EMULATE };
 /* storage.slowfs.jitter */
 enum config_jitter { JITTER_NONE, JITTER_UNIFORM, JITTER_EXPONENTIAL, JITTER_LOGNORMAL };
 
+/* antagonists.NAME: programs run beside the workloads (bench/antagonists/),
+ * each a named instance of the options in lib/config_antagonists.c. */
+enum config_antagonist_kind { ANTAGONIST_FIO, ANTAGONIST_STRESS_NG, ANTAGONIST_KINDS };
+enum config_antagonist_group { ANTAGONIST_GROUP_ANTAGONIST, ANTAGONIST_GROUP_VICTIM };
+enum config_fio_rw { FIO_RW_READ, FIO_RW_WRITE, FIO_RW_RANDREAD, FIO_RW_RANDWRITE, FIO_RW_RANDRW };
+enum config_fio_engine { FIO_ENGINE_AUTO, FIO_ENGINE_PSYNC, FIO_ENGINE_LIBAIO };
+enum config_stressor { STRESSOR_VM, STRESSOR_BIGHEAP, STRESSOR_MMAP };
+#define CONFIG_ANTAGONISTS_MAX 8
+struct config_antagonist {
+	char *name;   /* its key under "antagonists": [A-Za-z0-9_-], at most 32 bytes */
+	uint64_t set; /* bit i: option i of config_antagonist_options given explicitly */
+	int kind;     /* enum config_antagonist_kind */
+	int group;    /* enum config_antagonist_group */
+	struct {
+		int rw, ioengine;
+		bool direct;
+		uint64_t bs_bytes, rate_bytes_per_s, size_bytes;
+		int64_t iodepth, numjobs;
+	} fio;
+	struct {
+		int stressor;
+		uint64_t bytes; /* 0: sized from MemAvailable (bench/antagonists/stressng.c) */
+		int64_t workers;
+		bool page_in;
+	} stress_ng;
+};
+
+enum { ITERATION_SEED_FRESH, ITERATION_SEED_VARY, ITERATION_SEED_SAME };
+
 struct config {
 	char *name;
 	char *description;
@@ -94,6 +123,9 @@ struct config {
 		int64_t cpu_weight;
 	} cg_protected;
 	struct {
+		int64_t cpu_weight;
+	} cg_antagonist;
+	struct {
 		int type;
 		char *path;
 		struct {
@@ -119,6 +151,16 @@ struct config {
 	struct {
 		char *headline; /* metric names joined by ',' (lib/metrics.h) */
 	} report;
+	struct { /* CPU lists (lib/cpus.h); "" = the scheduler places */
+		char *runner, *victim, *observer, *fault, *writer, *evictor, *odirect;
+	} cpus;
+	struct {
+		bool writeback; /* fdatasync the victim's files before the page-cache drop */
+		bool exclusive; /* one run at a time on the same files (flock of their directory) */
+		int seed;       /* ITERATION_SEED_FRESH: random; _VARY: seed + index; _SAME: seed */
+	} iteration;
+	int64_t n_antagonists; /* antagonists[0 .. n - 1], in the scenario's order */
+	struct config_antagonist antagonists[CONFIG_ANTAGONISTS_MAX];
 };
 
 /* LIST: a JSON array of names (or, with --set, a comma-separated string),

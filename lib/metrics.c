@@ -18,6 +18,7 @@ const char *const metric_section_titles[METRIC_NSECTIONS] = {
 	[METRIC_SECTION_LOCK] = "mmap_lock and per-VMA lock",
 	[METRIC_SECTION_MEMORY] = "Faults, refaults, swap, storage",
 	[METRIC_SECTION_PRESSURE] = "Pressure stall (PSI), % of time",
+	[METRIC_SECTION_ANTAGONIST] = "Antagonists (fio, stress-ng)",
 };
 const char *const metric_better_names[3] = { "none", "higher", "lower" };
 
@@ -193,9 +194,35 @@ static double metrics_read_amplification(const struct metrics_in *in, const char
 	return s ? metrics_ratio(metrics_num(s, "bytes_served"), metrics_num(s, "distinct_bytes_served"), 1) : NAN;
 }
 
+/* arg: "KIND:KEY:sum" or "KIND:KEY:max": KEY of every antagonist of KIND
+ * in iterations[i].antagonists, added up (rates, bytes) or the largest
+ * (latency percentiles, which do not add) */
+static double metrics_antagonist(const struct metrics_in *in, const char *arg)
+{
+	char kind[32], key[64], how[8];
+	const char *name;
+	const json_t *a;
+	double v = NAN;
+
+	if (sscanf(arg, "%31[^:]:%63[^:]:%7s", kind, key, how) != 3)
+		return NAN;
+	json_object_foreach((json_t *)json_object_get(in->it, "antagonists"), name, a) {
+		const json_t *x = json_object_get(a, key);
+
+		if (strcmp(json_string_value(json_object_get(a, "kind")) ?: "", kind) || !json_is_number(x))
+			continue;
+		if (isnan(v))
+			v = json_number_value(x);
+		else
+			v = !strcmp(how, "max") ? fmax(v, json_number_value(x)) : v + json_number_value(x);
+	}
+	return v;
+}
+
 #define LOCK METRIC_SECTION_LOCK
 #define MEM METRIC_SECTION_MEMORY
 #define PSI METRIC_SECTION_PRESSURE
+#define ANT METRIC_SECTION_ANTAGONIST
 #define LOWER METRIC_BETTER_LOWER
 #define HIGHER METRIC_BETTER_HIGHER
 #define NEITHER METRIC_BETTER_NONE
@@ -256,6 +283,32 @@ static const struct metrics_probe metrics_probes[] = {
 	  "time some task stalled on I/O (/proc/pressure/io some), % of measured time", false },
 	{ "psi.io_full_pct", METRIC_RATIO, PSI, LOWER, "%", metrics_psi, "io_full_total_us",
 	  "time all non-idle tasks stalled on I/O, % of measured time", false },
+	{ "antagonist.fio.read_bw_bytes_per_s", METRIC_RATE, ANT, NEITHER, "bytes/s", metrics_antagonist,
+	  "fio:read_bw_bytes_per_s:sum", "fio antagonists' read bandwidth (after their ramp), summed", false },
+	{ "antagonist.fio.write_bw_bytes_per_s", METRIC_RATE, ANT, NEITHER, "bytes/s", metrics_antagonist,
+	  "fio:write_bw_bytes_per_s:sum", "fio antagonists' write bandwidth, summed", false },
+	{ "antagonist.fio.read_iops", METRIC_RATE, ANT, NEITHER, "/s", metrics_antagonist, "fio:read_iops:sum",
+	  "fio antagonists' reads per second, summed", false },
+	{ "antagonist.fio.write_iops", METRIC_RATE, ANT, NEITHER, "/s", metrics_antagonist, "fio:write_iops:sum",
+	  "fio antagonists' writes per second, summed", false },
+	{ "antagonist.fio.read_clat_p50_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:read_clat_p50_ns:max", "fio antagonists' read completion latency, median (the worst antagonist's)",
+	  false },
+	{ "antagonist.fio.read_clat_p99_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:read_clat_p99_ns:max", "fio antagonists' read completion latency, 99th percentile", false },
+	{ "antagonist.fio.read_clat_p999_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:read_clat_p999_ns:max", "fio antagonists' read completion latency, 99.9th percentile", false },
+	{ "antagonist.fio.write_clat_p50_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:write_clat_p50_ns:max", "fio antagonists' write completion latency, median", false },
+	{ "antagonist.fio.write_clat_p99_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:write_clat_p99_ns:max", "fio antagonists' write completion latency, 99th percentile", false },
+	{ "antagonist.fio.write_clat_p999_ns", METRIC_LATENCY, ANT, NEITHER, "ns", metrics_antagonist,
+	  "fio:write_clat_p999_ns:max", "fio antagonists' write completion latency, 99.9th percentile", false },
+	{ "antagonist.stress_ng.bytes", METRIC_COUNT, ANT, NEITHER, "bytes", metrics_antagonist,
+	  "stress-ng:bytes:sum", "anonymous memory the stress-ng antagonists ran with (after the safety bound)",
+	  false },
+	{ "antagonist.stress_ng.bogo_ops_per_s", METRIC_RATE, ANT, NEITHER, "/s", metrics_antagonist,
+	  "stress-ng:bogo_ops_per_s:sum", "stress-ng's bogo operations per second (real time), summed", false },
 };
 
 static const struct role *metrics_role(const char *name, unsigned *index)

@@ -9,7 +9,9 @@
  *    own better-direction; a counter added to a role is reported without
  *    another line anywhere;
  *  - the probe table in metrics.c: lock, VMA-lock, vmstat, PSI and slowfs
- *    metrics, each an entry with its formula.
+ *    metrics, each an entry with its formula, and the antagonists' own
+ *    figures (iterations[i].antagonists.NAME, summed or the worst over the
+ *    antagonists of a kind).
  * The runner's summary, fl-report's tables, figures, JSON and JUnit, and
  * the scenario's report.headline check all iterate this catalogue. */
 #ifndef FL_METRICS_H
@@ -29,6 +31,7 @@ enum metric_section {
 	METRIC_SECTION_LOCK,     /* mmap_lock and per-VMA lock */
 	METRIC_SECTION_MEMORY,   /* vmstat ratios, swap, slowfs */
 	METRIC_SECTION_PRESSURE, /* PSI */
+	METRIC_SECTION_ANTAGONIST, /* fio and stress-ng beside the workloads (bench/antagonists/) */
 	METRIC_NSECTIONS
 };
 

@@ -16,12 +16,16 @@
  * invoking user, no other user able to rename it or anything above it)
  * and everything happens relative to it: the temporary with O_EXCL and
  * O_NOFOLLOW (nothing at its name is opened or followed), the final name
- * with linkat (never over an existing file, never through a link). */
+ * with linkat (never over an existing file, never through a link).  The
+ * temporary has no name at all (O_TMPFILE) where the file system allows
+ * it, so a writer SIGKILLed before the link leaves nothing behind
+ * (tests/torture.sh); elsewhere it is .NAME.tmp-PID. */
 int results_write(const json_t *doc, const char *dir, const char *name, char *err, size_t errlen)
 {
-	char tmp[4096], final[4096];
+	char tmp[4096], final[4096], proc[64];
 	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int fd = -1, dfd = -1, ret = -1;
+	int fd = -1, dfd = -1, ret = -1, linked;
+	bool anon = false;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid());
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
@@ -36,7 +40,10 @@ int results_write(const json_t *doc, const char *dir, const char *name, char *er
 	dfd = util_dir_open_safe("results: --out", dir, UTIL_DIR_STICKY_OK, NULL, 0, err, errlen);
 	if (dfd < 0)
 		goto out;
-	fd = util_openat_nofollow(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	anon = fd >= 0;
+	if (!anon)
+		fd = util_openat_nofollow(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "results: create %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
@@ -45,7 +52,11 @@ int results_write(const json_t *doc, const char *dir, const char *name, char *er
 		snprintf(err, errlen, "results: write %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
-	if (linkat(dfd, tmp, dfd, name, 0) < 0) {
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	linked = anon ? linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) : linkat(dfd, tmp, dfd, name, 0);
+	if (linked < 0 && anon && errno == ENOENT) /* no /proc: needs CAP_DAC_READ_SEARCH */
+		linked = linkat(fd, "", dfd, name, AT_EMPTY_PATH);
+	if (linked < 0) {
 		snprintf(err, errlen, "results: %s: %s (results are never overwritten)", final, strerror(errno));
 		goto out;
 	}
@@ -54,7 +65,8 @@ int results_write(const json_t *doc, const char *dir, const char *name, char *er
 out:
 	if (fd >= 0) {
 		close(fd);
-		unlinkat(dfd, tmp, 0);
+		if (!anon)
+			unlinkat(dfd, tmp, 0);
 	}
 	if (dfd >= 0)
 		close(dfd);

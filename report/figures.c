@@ -545,8 +545,11 @@ static int figures_run_gnuplot(const struct report_ctx *c, const char *script, c
 		char buf[4096];
 		ssize_t n = read(pipefd[0], buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
+			if (util_stop_signal)
+				kill(pid, SIGTERM); /* our own child, by pid: its temporaries go below */
 			continue;
+		}
 		if (n <= 0)
 			break;
 		fwrite(buf, 1, (size_t)n, errf);

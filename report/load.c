@@ -96,7 +96,6 @@ static int load_arg(struct report_set *set, const char *arg, const char *role, c
 {
 	struct stat sb;
 
-	set->arg = arg;
 	if (stat(arg, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode)) {
 			if (load_dir(set, arg, NULL) < 0)
@@ -250,7 +249,25 @@ static int load_group_config(struct report_group *g, const json_t *doc, const ch
 	return -1;
 }
 
-/* Group a set's iterations by (scenario, arch) and compute their metrics. */
+/* Does doc hold an iteration with status ok (or without a status)? */
+static bool load_has_ok_iteration(const json_t *doc)
+{
+	const json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "iterations"), i, it) {
+		const char *st = json_string_value(json_object_get(it, "status"));
+
+		if (!st || !strcmp(st, "ok"))
+			return true;
+	}
+	return false;
+}
+
+/* Group a set's iterations by (scenario, arch) and compute their metrics.
+ * A result that failed before any iteration ended ok (a guest that
+ * panicked while booting) adds nothing, and its config, recorded before
+ * the run resolved it, is not held against the others: it is left out. */
 static int load_group_set(struct report_set *set, bool allow_config_diff)
 {
 	struct report_strs labels = { 0 };
@@ -262,13 +279,21 @@ static int load_group_set(struct report_set *set, bool allow_config_diff)
 		const char *arch = json_string_value(json_object_get(env, "arch"));
 		const char *iso = json_string_value(json_object_get(env, "isolation"));
 		const char *status = json_string_value(json_object_get(doc, "status"));
-		struct report_group *g = load_group_get(set, scenario, arch, true);
+		struct report_group *g;
 		size_t i;
+
+		if (strcmp(status, "ok") != 0 && !load_has_ok_iteration(doc)) {
+			fprintf(stderr, "%s: warning: %s: status \"%s\" and no iteration with status ok; left out\n",
+				util_progname, set->paths[d], status);
+			continue;
+		}
+		g = load_group_get(set, scenario, arch, true);
 
 		if (load_group_config(g, doc, set->paths[d], g->files.n ? g->files.v[0] : set->paths[d],
 				      allow_config_diff) < 0)
 			goto exit;
 		report_strs_add(&labels, json_string_value(json_object_get(doc, "label")));
+		report_strs_add(&g->labels, json_string_value(json_object_get(doc, "label")));
 		report_strs_add(&g->kernels, json_string_value(json_object_get(env, "kernel_release")));
 		report_strs_add(&g->isolations, iso ? iso : "unknown");
 		report_strs_add(&g->files, set->paths[d]);
@@ -297,26 +322,56 @@ static int load_group_set(struct report_set *set, bool allow_config_diff)
 		compare_sort_metrics(&set->groups[i]);
 	if (labels.n == 1 && labels.v[0][0])
 		set->name = report_xstrdup(labels.v[0]);
-	else {
+	else
 		set->name = report_xstrdup(set->arg);
-		if (labels.n > 1) {
-			char *all = report_strs_join(&labels, ", ");
+	/* labels that differ by (scenario, arch) only, as in a matrix A/B's
+	 * x86_64/a,aarch64/a, pool nothing: no warning for them */
+	for (size_t i = 0; i < set->ngroups; i++)
+		if (set->groups[i].labels.n > 1) {
+			char *all = report_strs_join(&set->groups[i].labels, ", ");
 
-			fprintf(stderr, "%s: warning: '%s' holds results of several labels (%s); pooled as one set\n",
-				util_progname, set->arg, all);
+			fprintf(stderr,
+				"%s: warning: '%s' holds results of several labels (%s) in %s/%s; pooled as one set\n",
+				util_progname, set->arg, all, set->groups[i].scenario, set->groups[i].arch);
 			free(all);
 		}
-	}
 	ret = 0;
 exit:
 	report_strs_free(&labels);
 	return ret;
 }
 
+/* An argument that names no file but holds commas is a list: each part a
+ * file, directory or label, all into one set (e.g. one side of every arch
+ * of a matrix A/B: x86_64/a,aarch64/a). */
+static int load_list(struct report_set *set, const char *arg, const char *role, const char *results_dir)
+{
+	char *copy = report_xstrdup(arg), *save = NULL;
+	int ret = -1;
+
+	if (arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		util_err("%s '%s': an empty part in a comma-separated list", role, arg);
+		goto exit;
+	}
+	for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+		if (load_arg(set, part, role, results_dir) < 0)
+			goto exit;
+	ret = 0;
+exit:
+	free(copy);
+	return ret;
+}
+
 int load_set(struct report_set *set, const char *arg, const char *role, const char *results_dir,
 	     bool allow_config_diff)
 {
-	if (load_arg(set, arg, role, results_dir) < 0)
+	struct stat sb;
+
+	set->arg = arg;
+	if (stat(arg, &sb) < 0 && errno == ENOENT && strchr(arg, ',')) {
+		if (load_list(set, arg, role, results_dir) < 0)
+			return -1;
+	} else if (load_arg(set, arg, role, results_dir) < 0)
 		return -1;
 	return load_group_set(set, allow_config_diff);
 }
@@ -361,6 +416,7 @@ void load_free(struct report_set *set)
 		report_strs_free(&gr->isolations);
 		report_strs_free(&gr->files);
 		report_strs_free(&gr->run_ids);
+		report_strs_free(&gr->labels);
 		report_strs_free(&gr->headline);
 	}
 	free(set->groups);

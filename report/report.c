@@ -18,9 +18,11 @@
 #include "lib/results.h"
 #include "lib/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,11 +43,22 @@ static const struct report_option {
 	{ "fail-on", "METRIC:PCT%",
 	  "gate: exit 1 if METRIC gets worse by more than PCT percent and the change is significant; exit 4 "
 	  "(inconclusive) when the data can neither show nor rule out such a regression (repeatable)" },
-	{ "format", "text|mmtests|lkp",
-	  "table printed on stdout: the suite's own (default), mmtests compare-kernels, or the LKP robot's; all "
-	  "three are written to the report directory" },
+	{ "format", "text|mmtests|lkp|arch-summary",
+	  "table printed on stdout: the suite's own (default), mmtests compare-kernels, the LKP robot's, or the "
+	  "headline metrics by arch (a matrix A/B); all four are written to the report directory" },
+	{ "note", "TEXT", "a line for the arch summary's header and compare-arch.json (repeatable; ./run.sh ab "
+			  "names the arches it skipped this way)" },
 	{ "all", NULL, "print every metric (default: the scenario's headline, then what else changed significantly)" },
-	{ "mde", "P%", "also print the iterations per side needed to detect a change of P percent" },
+	{ "mde", "P%",
+	  "also print the iterations per side needed to detect a change of P percent; with --sequential the "
+	  "equivalence margin (default 10%)" },
+	{ "sequential", NULL,
+	  "decide a sequential A/B instead of writing the report: each headline metric significant, equivalent "
+	  "(within +-mde) or undecided, by a group-sequential design over the iterations so far; exit 0 when all "
+	  "are decided, 4 to go on; with --out also writes sequential.txt and sequential.json (docs/report.md)" },
+	{ "max-iterations", "N", "--sequential: the design's last look, iterations per side (2 to 100, default 20)" },
+	{ "spending", "pocock|obf",
+	  "--sequential: alpha spending, Pocock type (default: early looks can decide) or O'Brien-Fleming type" },
 	{ "allow-config-diff", NULL,
 	  "compare results whose settings differ (refused by default; the differences are printed above the table)" },
 	{ "list-metrics", NULL, "list every metric of the catalogue with its unit and direction, and exit" },
@@ -132,12 +145,22 @@ char *report_strs_join(const struct report_strs *s, const char *sep)
 	return out;
 }
 
-/* Write data to dir/name atomically: a temporary file, fsync, rename. */
+/* Write data to dir/name atomically: a temporary file, fsync, rename.
+ * After a stop signal, nothing: -1 (said once). */
 int report_write(const char *dir, const char *name, const char *data, size_t len)
 {
+	static bool said;
 	char *tmp = report_xasprintf("%s/.%s.tmp-%d", dir, name, (int)getpid());
 	char *final = report_xasprintf("%s/%s", dir, name);
 	int fd = -1, ret = -1;
+
+	if (util_stop_signal) {
+		if (!said)
+			util_err("interrupted by signal %d: %s/%s and what follows not written", (int)util_stop_signal,
+				 dir, name);
+		said = true;
+		goto exit;
+	}
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -187,7 +210,8 @@ static void report_usage(FILE *out)
 		"Compares faultline results (schema %s) of a baseline\n"
 		"with one or more candidates.  Each argument is a result file, a\n"
 		"directory of result files (*.json), or a label, matched against the\n"
-		"\"label\" of the results in the results directory.  Results are\n"
+		"\"label\" of the results in the results directory, or a comma-separated\n"
+		"list of those (one set).  Results are\n"
 		"grouped by (scenario, arch); the iterations of one argument are\n"
 		"pooled; only iterations with status ok are used.  Every metric is one\n"
 		"value per iteration, from the catalogue (--list-metrics): role\n"
@@ -211,6 +235,10 @@ static void report_usage(FILE *out)
 		"  compare.txt          the table (<= 72 columns)\n"
 		"  compare-mmtests.txt  mmtests compare-kernels layout\n"
 		"  compare-lkp.txt      the LKP robot's %%stddev %%change layout\n"
+		"  compare-arch.txt, .csv, .json  the headline metrics by arch: per\n"
+		"                metric and arch base, cand, change and mark (a\n"
+		"                matrix A/B gives one argument per side as a list:\n"
+		"                x86_64/a,aarch64/a x86_64/b,aarch64/b)\n"
 		"  compare.json  per metric: values per iteration, mean, stddev,\n"
 		"                change, interval, p and q, mde, direction, verdict,\n"
 		"                each side's config hash\n"
@@ -228,6 +256,11 @@ static void report_usage(FILE *out)
 		"common (scenario, arch), settings differ, unknown metric in\n"
 		"--fail-on, bad option), 3 gnuplot missing (install gnuplot-nox, or\n"
 		"pass --no-plots), 4 the gate is inconclusive.\n\n"
+		"Sequential A/B (--sequential): judges each headline metric over the\n"
+		"iterations so far (in file order: the first n of each side form the look\n"
+		"after n pairs) by a group-sequential design with alpha spending,\n"
+		"Bonferroni over the headline metrics: significant, equivalent (within\n"
+		"+-mde) or undecided.  Exit 0 when every one is decided, 4 to go on.\n\n"
 		"Options:\n",
 		RESULTS_SCHEMA, STATS_WELCH_MIN_N, STATS_MWU_MIN_N);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(report_options); i++) {
@@ -282,6 +315,28 @@ static char *report_command(int argc, char **argv)
 	return buf;
 }
 
+/* The options that belong to --sequential, and those that do not go with
+ * it.  0, or -1 after an error message. */
+static int report_parse_sequential(struct report_ctx *c)
+{
+	if (!c->sequential) {
+		if (c->max_iterations || c->spending != SEQUENTIAL_POCOCK) {
+			util_err("--max-iterations and --spending go with --sequential");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->nrules || c->use_mwu) {
+		util_err("--sequential decides by its own design (Welch's statistic, docs/report.md): not with %s",
+			 c->nrules ? "--fail-on" : "--test mwu");
+		return -1;
+	}
+	if (!c->max_iterations)
+		c->max_iterations = DECIDE_MAX_ITERATIONS;
+	c->plots = false;
+	return 0;
+}
+
 /* Options into c; 0 to go on, 1 after --help, -1 on a bad option or too few
  * arguments (optind then indexes the first argument). */
 static int report_parse(struct report_ctx *c, int argc, char **argv)
@@ -294,6 +349,7 @@ static int report_parse(struct report_ctx *c, int argc, char **argv)
 					       report_options[i].arg ? required_argument : no_argument, NULL, (int)i };
 	longopts[FL_ARRAY_SIZE(report_options)] = (struct option){ 0 };
 	c->rules = report_xrealloc(NULL, (size_t)argc * sizeof(*c->rules));
+	c->notes = report_xrealloc(NULL, (size_t)argc * sizeof(*c->notes));
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		const char *name = opt >= 0 && (size_t)opt < FL_ARRAY_SIZE(report_options) ? report_options[opt].name
 											  : opt == 'h' ? "help" : "";
@@ -344,8 +400,32 @@ static int report_parse(struct report_ctx *c, int argc, char **argv)
 				c->format = REPORT_FORMAT_MMTESTS;
 			else if (!strcmp(optarg, "lkp"))
 				c->format = REPORT_FORMAT_LKP;
+			else if (!strcmp(optarg, "arch-summary"))
+				c->format = REPORT_FORMAT_ARCH;
 			else {
-				util_err("--format '%s': expected text, mmtests or lkp", optarg);
+				util_err("--format '%s': expected text, mmtests, lkp or arch-summary", optarg);
+				return -1;
+			}
+		} else if (!strcmp(name, "note")) {
+			c->notes[c->nnotes++] = optarg;
+		} else if (!strcmp(name, "sequential")) {
+			c->sequential = true;
+		} else if (!strcmp(name, "max-iterations")) {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || end == optarg || optarg[0] == '-' || v < STATS_WELCH_MIN_N || v > SEQUENTIAL_MAX_N) {
+				util_err("--max-iterations '%s': expected an integer from %d to %d", optarg,
+					 STATS_WELCH_MIN_N, SEQUENTIAL_MAX_N);
+				return -1;
+			}
+			c->max_iterations = v;
+		} else if (!strcmp(name, "spending")) {
+			if (!strcmp(optarg, "pocock"))
+				c->spending = SEQUENTIAL_POCOCK;
+			else if (!strcmp(optarg, "obf") || !strcmp(optarg, "obrien-fleming"))
+				c->spending = SEQUENTIAL_OBF;
+			else {
+				util_err("--spending '%s': expected pocock or obf", optarg);
 				return -1;
 			}
 		} else if (!strcmp(name, "mde")) {
@@ -365,7 +445,7 @@ static int report_parse(struct report_ctx *c, int argc, char **argv)
 		util_err("need a baseline and at least one candidate (try --help)");
 		return -1;
 	}
-	return 0;
+	return report_parse_sequential(c);
 }
 
 /* Load and check everything before anything is written: the sets, the
@@ -428,13 +508,69 @@ static void report_tripped(const struct report_ctx *c)
 		}
 }
 
+/* The arch summary (summary.c) into compare-arch.txt, .csv and .json; its
+ * text into *text for stdout.  0, or -1 after an error message. */
+static int report_write_arch(const struct report_ctx *c, char **text, size_t *text_len)
+{
+	char *csv = NULL, *js;
+	size_t csv_len = 0;
+	json_t *doc = summary_json(c);
+	int ret = -1;
+	FILE *f = open_memstream(text, text_len);
+
+	summary_text(c, f);
+	fclose(f);
+	f = open_memstream(&csv, &csv_len);
+	summary_csv(c, f);
+	fclose(f);
+	js = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+	if (!js)
+		util_err("encoding compare-arch.json failed");
+	else if (report_write(c->out_dir, "compare-arch.txt", *text, *text_len) == 0 &&
+		 report_write(c->out_dir, "compare-arch.csv", csv, csv_len) == 0 &&
+		 report_write(c->out_dir, "compare-arch.json", js, strlen(js)) == 0)
+		ret = 0;
+	free(js);
+	free(csv);
+	json_decref(doc);
+	return ret;
+}
+
+/* Remove the temporaries (.NAME.tmp-PID of report_write, NAME.tmp-PID of
+ * gnuplot) that a report SIGKILLed while writing left in dir: regular
+ * files of a trusted owner whose PID is gone, never followed
+ * (tests/torture.sh: ./run.sh ab killed in its report). */
+static void report_reap_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *t = strstr(de->d_name, ".tmp-");
+		struct stat sb;
+		char *end;
+		long pid;
+
+		if (!t)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode) ||
+		    !util_uid_trusted(sb.st_uid))
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Write the table, compare.json and junit.xml, print the table, make the
  * figures, and tell the gate's verdict.  FL_EXIT_OK, or FL_EXIT_FAIL if
  * the gate tripped or writing failed. */
 static int report_outputs(struct report_ctx *c)
 {
-	char *text = NULL, *json_text = NULL, *junit = NULL, *mmt = NULL, *lkp = NULL;
-	size_t text_len = 0, junit_len = 0, mmt_len = 0, lkp_len = 0;
+	char *text = NULL, *json_text = NULL, *junit = NULL, *mmt = NULL, *lkp = NULL, *arch = NULL;
+	size_t text_len = 0, junit_len = 0, mmt_len = 0, lkp_len = 0, arch_len = 0;
 	json_t *doc = NULL;
 	int ret = FL_EXIT_FAIL;
 	FILE *f;
@@ -445,6 +581,7 @@ static int report_outputs(struct report_ctx *c)
 		util_err("--out %s: %s", c->out_dir, strerror(errno));
 		goto exit;
 	}
+	report_reap_temporaries(c->out_dir);
 	f = open_memstream(&text, &text_len);
 	text_table(c, f);
 	fclose(f);
@@ -467,13 +604,16 @@ static int report_outputs(struct report_ctx *c)
 	    report_write(c->out_dir, "compare.json", json_text, strlen(json_text)) < 0 ||
 	    report_write(c->out_dir, "junit.xml", junit, junit_len) < 0 ||
 	    report_write(c->out_dir, "compare-mmtests.txt", mmt, mmt_len) < 0 ||
-	    report_write(c->out_dir, "compare-lkp.txt", lkp, lkp_len) < 0)
+	    report_write(c->out_dir, "compare-lkp.txt", lkp, lkp_len) < 0 ||
+	    report_write_arch(c, &arch, &arch_len) < 0)
 		goto exit;
 	if (!c->quiet) {
 		if (c->format == REPORT_FORMAT_MMTESTS)
 			fwrite(mmt, 1, mmt_len, stdout);
 		else if (c->format == REPORT_FORMAT_LKP)
 			fwrite(lkp, 1, lkp_len, stdout);
+		else if (c->format == REPORT_FORMAT_ARCH)
+			fwrite(arch, 1, arch_len, stdout);
 		else
 			fwrite(text, 1, text_len, stdout);
 		fflush(stdout);
@@ -496,6 +636,7 @@ static int report_outputs(struct report_ctx *c)
 exit:
 	free(mmt);
 	free(lkp);
+	free(arch);
 	free(text);
 	free(json_text);
 	free(junit);
@@ -517,6 +658,7 @@ static void report_free(struct report_ctx *c)
 	for (size_t j = 0; j < c->nrules; j++)
 		free(c->rules[j].metric);
 	free(c->rules);
+	free(c->notes);
 }
 
 int main(int argc, char **argv)
@@ -525,6 +667,10 @@ int main(int argc, char **argv)
 	int ret;
 
 	util_progname = "fl-report";
+	/* SIGINT, SIGTERM, SIGHUP: the file being written is finished, gnuplot
+	 * is stopped and its temporaries removed, nothing more is written, exit
+	 * 1 (report_write, figures_run_gnuplot; tests/torture.sh) */
+	util_catch_stop_signals();
 	c.command = report_command(argc, argv);
 	switch (report_parse(&c, argc, argv)) {
 	case 0:
@@ -538,7 +684,7 @@ int main(int argc, char **argv)
 	}
 	ret = report_prepare(&c, (size_t)(argc - optind), argv + optind);
 	if (ret == FL_EXIT_OK)
-		ret = report_outputs(&c);
+		ret = c.sequential ? decide_run(&c) : report_outputs(&c);
 exit:
 	report_free(&c);
 	return ret;

@@ -8,8 +8,11 @@
  *              stats.c, the gate (--fail-on)
  *   text.c     the plain-text table (72 columns), number formatting
  *   export.c   compare.json and junit.xml
+ *   summary.c  the headline metrics by arch (compare-arch.txt, .csv, .json)
  *   figures.c  gnuplot data, scripts and the gnuplot run
  *   stats.c    descriptive statistics and two-sample tests (stats.h)
+ *   sequential.c  group-sequential boundaries and decisions (sequential.h)
+ *   decide.c   --sequential: the verdict of a sequential A/B so far
  * Allocation failures in these helpers end the program (FL_EXIT_FAIL). */
 #ifndef FL_REPORT_H
 #define FL_REPORT_H
@@ -21,12 +24,18 @@
 
 #include "lib/metrics.h"
 #include "report/stats.h"
+#include "report/sequential.h"
 
 /* Output formats of the table (--format). */
-enum report_format { REPORT_FORMAT_TEXT, REPORT_FORMAT_MMTESTS, REPORT_FORMAT_LKP };
+enum report_format { REPORT_FORMAT_TEXT, REPORT_FORMAT_MMTESTS, REPORT_FORMAT_LKP, REPORT_FORMAT_ARCH };
 
-/* Exit status of a gate that cannot tell (docs/report.md). */
+/* Exit status of a gate that cannot tell (docs/report.md); with
+ * --sequential: some metric is still undecided. */
 #define REPORT_EXIT_INCONCLUSIVE 4
+/* --sequential: equivalence margin without --mde, and the design's last
+ * look without --max-iterations. */
+#define DECIDE_MARGIN_PCT 10.0
+#define DECIDE_MAX_ITERATIONS 20
 
 struct report_strs { /* a set of distinct strings, in insertion order */
 	char **v;
@@ -46,7 +55,7 @@ struct report_group { /* one (scenario, arch) of one set */
 	char *scenario, *arch;
 	const json_t **iters; /* ok iterations, borrowed from the set's docs */
 	size_t niters, cap, not_ok;
-	struct report_strs kernels, isolations, files, run_ids;
+	struct report_strs kernels, isolations, files, run_ids, labels;
 	struct report_strs headline; /* config.report.headline of its results */
 	const json_t *config;        /* resolved config of its first result (borrowed) */
 	char config_hash[17];        /* of the config less label, iterations, report */
@@ -109,6 +118,9 @@ struct report_ctx {
 	bool use_mwu, plots, quiet, all, allow_config_diff;
 	enum report_format format;
 	double mde_target;  /* --mde P: iterations needed for a P% change; 0 = not asked */
+	bool sequential;    /* --sequential: decide (decide.c) instead of the report */
+	size_t max_iterations; /* --max-iterations: the sequential design's last look */
+	enum sequential_spending spending; /* --spending */
 	char *command;      /* the command line, for the table's header */
 	const char *out_dir, *results_dir, *gnuplot;
 	char out_buf[4096];
@@ -119,6 +131,8 @@ struct report_ctx {
 	struct report_rule *rules;
 	size_t nrules;
 	size_t tripped, inconclusive;
+	const char **notes; /* --note: lines for the arch summary */
+	size_t nnotes;
 };
 
 /* report.c: shared helpers */
@@ -167,6 +181,13 @@ double compare_lock_mean(const struct report_group *g, const char *key, const ch
 /* Iterations per side the chosen test needs. */
 int compare_test_need(const struct report_ctx *c);
 
+/* decide.c */
+/* --sequential: judge every headline metric, print the table (and with
+ * --out write sequential.txt and .json).  FL_EXIT_OK when all are decided,
+ * REPORT_EXIT_INCONCLUSIVE to go on, or another exit status after an
+ * error message. */
+int decide_run(struct report_ctx *c);
+
 /* text.c */
 /* The table in --format mmtests or lkp (compare-mmtests.txt, compare-lkp.txt). */
 void text_mmtests(const struct report_ctx *c, FILE *f);
@@ -184,6 +205,13 @@ void text_table(const struct report_ctx *c, FILE *f);
 /* export.c */
 json_t *export_json(const struct report_ctx *c); /* compare.json */
 void export_junit(const struct report_ctx *c, FILE *f); /* junit.xml */
+
+/* summary.c: per (scenario, candidate), the headline metrics (every
+ * metric with --all) by arch, one column group (base, cand, change and
+ * mark) per arch: text in blocks of 72 columns, CSV, JSON. */
+void summary_text(const struct report_ctx *c, FILE *f);
+void summary_csv(const struct report_ctx *c, FILE *f);
+json_t *summary_json(const struct report_ctx *c);
 
 /* figures.c */
 /* Is prog runnable: a path, or a name found in PATH? */

@@ -18,10 +18,11 @@ $(REPORT_OBJ): $(wildcard report/*.h)
 $(BUILD)/fl-report: $(REPORT_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-# tests/test_stats.c includes report/stats.c.  This explicit rule wins over
-# the generic $(BUILD)/test_% rule, adds the dependencies on report/ and
-# links only what the test needs.
-$(BUILD)/test_stats: tests/test_stats.c tests/check.h report/stats.c report/stats.h $(BUILD)/obj/lib/hist.o
+# tests/test_stats.c includes report/stats.c and report/sequential.c.  This
+# explicit rule wins over the generic $(BUILD)/test_% rule, adds the
+# dependencies on report/ and links only what the test needs.
+$(BUILD)/test_stats: tests/test_stats.c tests/check.h report/stats.c report/stats.h report/sequential.c \
+		     report/sequential.h $(BUILD)/obj/lib/hist.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/obj/lib/hist.o -o $@ $(LDFLAGS) -ljansson -lm
 

@@ -378,14 +378,17 @@ static void text_gate(const struct report_ctx *c, const struct report_cmp *cmp, 
 			text_wrapf(f, 4, "gate %s (trips if %s > %g%%): INCONCLUSIVE, n/a (need >=%d iterations per "
 					 "side; about %zu would detect a %g%% change)",
 				   r->m->name, dir, r->threshold, compare_test_need(c), r->gate_n, r->threshold);
-		else if (!strcmp(r->gate, "inconclusive"))
+		else if (!strcmp(r->gate, "inconclusive")) {
+			char *need = r->gate_n ? report_xasprintf("about %zu iterations per side would detect a %g%% "
+								  "change",
+								  r->gate_n, r->threshold)
+					       : report_xstrdup("more than 1000 iterations per side would be needed");
+
 			text_wrapf(f, 4, "gate %s (trips if %s > %g%%): INCONCLUSIVE, change %s, p %.3g, %g%% interval "
 					 "[%s, %s] holds the threshold; %s",
-				   r->m->name, dir, r->threshold, ch, r->decide->p, 100 * (1 - c->alpha), lo, hi,
-				   r->gate_n ? report_xasprintf("about %zu iterations per side would detect a %g%% change",
-								r->gate_n, r->threshold)
-					     : "more than 1000 iterations per side would be needed");
-		else
+				   r->m->name, dir, r->threshold, ch, r->decide->p, 100 * (1 - c->alpha), lo, hi, need);
+			free(need);
+		} else
 			text_wrapf(f, 4, "gate %s (trips if %s > %g%%): %s, change %s, p %.3g, interval [%s, %s]",
 				   r->m->name, dir, r->threshold, r->tripped ? "TRIPPED" : "ok", ch, r->decide->p, lo, hi);
 	}

@@ -10,6 +10,9 @@ THREADS=${FL_BENCH_THREADS:-10000}
 tmp=$(mktemp -d /tmp/faultline-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
+# the machine's load before this script's own runs (whose 10,000 threads
+# count in the load average themselves)
+echo "bench: load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$FL" bench
 
 echo "bench: running smoke with $THREADS fault threads for 10 s (files 4 x 64 MiB)"
@@ -63,7 +66,7 @@ if [ "$probe_ok" = 1 ]; then
 	# the interval: met (upper bound <= 2%), missed (lower bound > 2%) or
 	# not settled by this many pairs (say so, and how many would settle it)
 	pairs=${FL_BENCH_PROBE_PAIRS:-6} secs=${FL_BENCH_PROBE_S:-10}
-	echo "bench: mmap_lock probe overhead: smoke, $pairs pairs of $secs s runs (probe on/off, ABBA); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "bench: mmap_lock probe overhead: smoke, $pairs pairs of $secs s runs (probe on/off, ABBA)"
 	for ((i = 0; i < pairs; i++)); do
 		if ((i % 2 == 0)); then order=(on off); else order=(off on); fi
 		for mode in "${order[@]}"; do

@@ -7,6 +7,7 @@ BUILD=${BUILD:-build}
 FL=$BUILD/faultline
 tmp=$(mktemp -d /tmp/faultline-systest.XXXXXX)
 . tests/lib.sh
+. tests/scenario_checks.sh
 cleanup() {
 	[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null
 	rm -rf "$tmp"
@@ -21,9 +22,12 @@ jqr() { jq -r "$2" "$1"; }
 # what an earlier run left in /var/tmp/faultline.
 SHORT=(--set storage.path="$tmp/data" --set victim.files.size_bytes=16M --quiet)
 
-# 1. a 5-second smoke run produces a valid result with real numbers
+# 1. a 5-second smoke run produces a valid result with real numbers (no
+#    warm-up: the first touches after the drop are measured, so there are
+#    major faults even where a fast disk and a memory controller without
+#    pressure would let a warm-up fault every page in)
 mkdir -p "$tmp/r1"
-if "$FL" run bench/scenarios/smoke.json --duration 5 --out "$tmp/r1" "${SHORT[@]}" --set victim.verify=true \
+if "$FL" run bench/scenarios/smoke.json --duration 5 --warmup 0 --out "$tmp/r1" "${SHORT[@]}" --set victim.verify=true \
 	>"$tmp/r1.out" 2>&1; then
 	f=$(ls "$tmp"/r1/*.json 2>/dev/null | head -1)
 	if [ -z "$f" ]; then fail smoke_5s "no result file"; 
@@ -41,7 +45,13 @@ if "$FL" run bench/scenarios/smoke.json --duration 5 --out "$tmp/r1" "${SHORT[@]
 		why=""
 		[ "$st" = ok ] || why="$why status=$st;"
 		case "$iso" in full | partial | none) ;; *) why="$why isolation=$iso;" ;; esac
-		[ "$maj" -gt 0 ] 2>/dev/null || why="$why major_faults=$maj;"
+		# major faults need the drop to work: tmpfs or ramfs (a /tmp on
+		# tmpfs) keep the files' pages whatever it asks
+		if [ "$(jqr "$f" '.iterations[0].page_cache_resident_bytes_at_start >= .config.victim.files.count * .config.victim.files.size_bytes')" = true ]; then
+			skip smoke_5s_major_faults "the files stayed in the page cache ($(jqr "$f" .storage.fs_magic)): no major faults"
+		else
+			[ "$maj" -gt 0 ] 2>/dev/null || why="$why major_faults=$maj;"
+		fi
 		[ "$min" -gt 0 ] 2>/dev/null || why="$why minor_faults=$min;"
 		[ "$bad" = 0 ] || why="$why verify_errors=$bad;"
 		[ "$ver" -gt 0 ] 2>/dev/null || why="$why verified_pages=$ver;"
@@ -194,20 +204,34 @@ grep -q "bad.json:3: victim.fault_threads: out of range" "$tmp/r3.out" || why="$
 	grep -q "cgroup.protected.io_latency_target_us" "$tmp/help.out" && pass run_help ||
 	fail run_help "status $rc"
 
-# 6. the bundled scenarios all run briefly (shortened) with whatever isolation there is
+# 6. the bundled scenarios all run briefly (shortened, no warm-up: the first
+#    touches are measured) with whatever isolation there is, each showing
+#    what it should on any kernel
 for s in bench/scenarios/*.json; do
 	name=$(basename "$s" .json)
 	[ "$name" = smoke ] && continue
 	mkdir -p "$tmp/s-$name"
-	if "$FL" run "$s" --duration 2 --iterations 1 --out "$tmp/s-$name" "${SHORT[@]}" \
+	# antagonists shrunk like the files: fio's file 32 MiB, stress-ng 64 MiB
+	# (tests/sys_antagonists.sh tests them); without their programs: skipped
+	ant=()
+	for a in $(jq -r '(.antagonists // {}) | to_entries[] | "\(.key)=\(.value.kind)"' "$s"); do
+		case ${a#*=} in
+		fio) ant+=(--set "antagonists.${a%=*}.size_bytes=32M") ;;
+		stress-ng) ant+=(--set "antagonists.${a%=*}.bytes=64M") ;;
+		esac
+		command -v "${a#*=}" >/dev/null || { skip "scenario_$name" "${a#*=} is not installed"; continue 2; }
+	done
+	if "$FL" run "$s" --duration 2 --warmup 0 --iterations 1 --out "$tmp/s-$name" "${SHORT[@]}" "${ant[@]}" \
 		--set victim.fault_threads=16 >"$tmp/s-$name.out" 2>&1; then
-		f=$(ls "$tmp/s-$name"/*.json | head -1)
-		m=$(jqr "$f" '.iterations[0].measured_s')
-		if [ "$(jqr "$f" .status)" != ok ]; then fail "scenario_$name" "status $(jqr "$f" .status)"
-		elif ! awk -v m="$m" 'BEGIN { exit !(m >= 1.8) }'; then fail "scenario_$name" "measured only $m s of 2"
-		else pass "scenario_$name"; fi
+		# what holds on any kernel (tests/scenario_checks.sh)
+		scenario_check "scenario_$name" "$(ls "$tmp/s-$name"/*.json | head -1)" 2
 	else
-		fail "scenario_$name" "exit status $?: $(tail -2 "$tmp/s-$name.out" | tr '\n' ' ')"
+		rc=$?
+		if [ "$rc" = 3 ]; then # a missing resource (a program, a kernel feature the scenario requires)
+			skip "scenario_$name" "exit 3: $(grep '^faultline: ' "$tmp/s-$name.out" | tail -1)"
+		else
+			fail "scenario_$name" "exit status $rc: $(tail -2 "$tmp/s-$name.out" | tr '\n' ' ')"
+		fi
 	fi
 done
 # 7. slowfs: slow, oversized storage; emulated memory pressure

@@ -10,11 +10,12 @@ BUILD=${BUILD:-build}
 FL=$BUILD/faultline
 . tests/lib.sh
 tmp=$(mktemp -d /tmp/faultline-security.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${bg:-}" ] && kill -KILL "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 	for t in storage_dir_nobody storage_dir_0777 storage_dir_via_symlink out_dir_nobody storage_dir_created_0755 \
-		temp_symlink_not_followed data_symlink_replaced; do
+		temp_symlink_not_followed data_symlink_replaced race_victim_link race_victim_other_file race_evictor_link \
+		race_odirect_other_file; do
 		skip "$t" "needs root and the user nobody"
 	done
 	exit 0
@@ -107,5 +108,50 @@ else
 		grep -q "$name0" "$tmp/swap.out" || why="$why exit $rc without naming $name0;"
 	fi
 	[ -z "$why" ] && pass data_symlink_replaced || fail data_symlink_replaced "$why"
+fi
+
+# a data file swapped between the runner's verification and the victim's
+# open: FAULTLINE_TEST_VICTIM_OPEN_DELAY_MS (test-only) holds the victim 2 s
+# before it opens its files, and the swap happens then.  The victim refuses
+# the file, naming it: exit 1, status error, the link's target unchanged.
+# The victim's own mappings (file memory, written through), then the evictor
+# and the odirect threads, which open the files themselves (anonymous
+# memory, so theirs are the victim's only opens of the files).
+race() { # name link|copy needle [--set ...]
+	local name=$1 how=$2 needle=$3 out=$tmp/$1.out rc why="" vp="" f k
+	shift 3
+	mkdir -p "$tmp/r-$name"
+	FAULTLINE_TEST_VICTIM_OPEN_DELAY_MS=2000 "$FL" run "${ARGS[@]}" --out "$tmp/r-$name" \
+		--set storage.path="$tmp/new/a/b" "$@" >"$out" 2>&1 &
+	bg=$!
+	for _ in $(seq 300); do # the victim: the runner's child started as `faultline workload --process victim`
+		for k in $(cat /proc/"$bg"/task/*/children 2>/dev/null); do
+			tr '\0' ' ' </proc/"$k"/cmdline 2>/dev/null | grep -q -- '--process victim ' && vp=$k
+		done
+		[ -n "$vp" ] && break
+		sleep 0.05
+	done
+	mv "$files_dir/$name0" "$tmp/aside"
+	if [ "$how" = link ]; then ln -s "$tmp/target" "$files_dir/$name0"; else cp "$tmp/aside" "$files_dir/$name0"; fi
+	wait "$bg"; rc=$?; bg=""
+	rm -f "$files_dir/$name0" && mv "$tmp/aside" "$files_dir/$name0"
+	f=$(ls "$tmp/r-$name"/*.json 2>/dev/null | head -n 1)
+	[ -n "$vp" ] || why="$why the victim was not seen;"
+	[ "$rc" -eq 1 ] || why="$why exit $rc (want 1);"
+	[ "$(jq -r .status "$f" 2>/dev/null)" = error ] || why="$why status $(jq -r .status "$f" 2>/dev/null);"
+	jq -r .status_reason "$f" 2>/dev/null | grep -qF "$files_dir/$name0" || why="$why the reason does not name $name0;"
+	jq -r .status_reason "$f" 2>/dev/null | grep -qF "$needle" || why="$why the reason lacks '$needle';"
+	[ "$(sha256sum <"$tmp/target")" = "$sum0" ] || why="$why written through the link (target changed);"
+	[ -z "$why" ] && pass "$name ($(jq -r .status_reason "$f" | sed "s|$files_dir/||" | cut -c1-150))" ||
+		fail "$name" "$why ($(jq -r .status_reason "$f" 2>/dev/null))"
+}
+if [ -n "$files_dir" ] && [ -n "$name0" ]; then
+	race race_victim_link link "(a symbolic link: refused)"
+	race race_victim_other_file copy "is not the file the runner verified"
+	ANON=(--set victim.memory=anon --set victim.pass_end=none)
+	race race_evictor_link link "evictor: victim: open" "${ANON[@]}" --set pressure.mode=emulate \
+		--set 'pressure.methods=["fadvise"]'
+	race race_odirect_other_file copy "odirect: victim:" "${ANON[@]}" --set pressure.mode=off \
+		--set victim.odirect.threads=1 --set victim.odirect.bytes=16K
 fi
 exit $failed

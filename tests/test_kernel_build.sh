@@ -119,7 +119,7 @@ else
 	timeout 60 "$FL" vm --qemu "$tmp/qemu" --kernel "$tmp/vmlinuz" --initrd "$tmp/initrd" --accel tcg \
 		--append "transparent_hugepage=never fl_test=1" --out "$tmp/vmout" --duration 1 \
 		"$ROOT/bench/scenarios/smoke.json" >"$tmp/vm.out" 2>&1
-	if grep -q 'oops=panic quiet rdinit=/init transparent_hugepage=never fl_test=1 ' "$tmp/qemu.args" 2>/dev/null; then
+	if grep -q 'oops=panic quiet rdinit=/init no_timer_check transparent_hugepage=never fl_test=1 ' "$tmp/qemu.args" 2>/dev/null; then
 		echo "PASS vm-append"
 	else
 		echo "FAIL vm-append: QEMU got: $(grep -o -- '-append .*rdinit=/init[^-]*' "$tmp/qemu.args" 2>/dev/null | head -1)"

@@ -10,7 +10,10 @@
  *    freed with shadow entries, so re-reads count in workingset_refault_*),
  *    at the price of an mmap_lock read acquisition per call, which real
  *    reclaim does not take.
- * Recorded in results as pressure "emulated", with the methods. */
+ * Recorded in results as pressure "emulated", with the methods.  The files
+ * are opened once, in setup, as the runner verified them
+ * (workload_open_verified: no symbolic link, the same device and inode);
+ * one that is not is refused and the victim fails its set-up naming it. */
 #define _GNU_SOURCE
 #include "workloads/role.h"
 #include "lib/util.h"
@@ -41,6 +44,36 @@ static int64_t evictor_threads(const struct config *cfg)
 	return cfg->pressure.mode == PRESSURE_EMULATE ? 1 : 0;
 }
 
+/* The files (for the fadvise method), opened by setup for the one evictor
+ * thread, which closes them; -1 where not opened. */
+static int *evictor_fds;
+
+static int evictor_setup(struct workload *w, char *err, size_t errlen)
+{
+	char why[600];
+
+	evictor_fds = malloc((size_t)w->cfg->victim.file_count * sizeof(int));
+	if (!evictor_fds) {
+		snprintf(err, errlen, "evictor: allocating %lld descriptors: %s", (long long)w->cfg->victim.file_count,
+			 strerror(errno));
+		return -1;
+	}
+	for (int64_t i = 0; i < w->cfg->victim.file_count; i++)
+		evictor_fds[i] = -1;
+	for (int64_t i = 0; (w->cfg->pressure.methods & EVICT_FADVISE) && i < w->cfg->victim.file_count; i++) {
+		evictor_fds[i] = workload_open_verified(w, i, O_RDONLY, why, sizeof(why));
+		if (evictor_fds[i] >= 0)
+			continue;
+		snprintf(err, errlen, "evictor: %s", why);
+		while (--i >= 0)
+			close(evictor_fds[i]);
+		free(evictor_fds);
+		evictor_fds = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void *evictor_run(void *arg)
 {
 	struct role_thread *t = arg;
@@ -49,20 +82,12 @@ static void *evictor_run(void *arg)
 	struct arena_slot *slot = t->slot;
 	uint64_t chunk = cfg->pressure.chunk_bytes, size = cfg->victim.file_size_bytes;
 	uint64_t period = (uint64_t)(1e9 * (double)chunk / (double)cfg->pressure.evict_bytes_per_s), next;
-	int *fds = calloc((size_t)cfg->victim.file_count, sizeof(int));
+	int *fds = evictor_fds;
 	struct pattern_rng rng;
 
 	if (chunk > size)
 		chunk = size;
 	pattern_rng_seed(&rng, (uint64_t)cfg->seed, 0x3000000ull + t->index);
-	for (int64_t i = 0; fds && i < cfg->victim.file_count; i++) {
-		char path[4200];
-
-		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)i);
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			fprintf(stderr, "faultline: evictor: open %s: %s\n", path, strerror(errno));
-	}
 	role_ready(t);
 	next = util_now_ns();
 	while (fds && arena_phase(w->arena) != ARENA_STOP) {
@@ -102,6 +127,7 @@ static void *evictor_run(void *arg)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
+	evictor_fds = NULL;
 	role_done(t);
 	return NULL;
 }
@@ -114,6 +140,6 @@ const struct role evictor_role = {
 	.hist_names = evictor_hist_names,
 	.ncounters = EVICTOR_NCOUNTERS,
 	.counters = evictor_counters,
-	.setup = NULL,
+	.setup = evictor_setup,
 	.run = evictor_run,
 };

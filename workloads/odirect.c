@@ -19,6 +19,10 @@
  * from storage again.  Faults taken inside the read are GUP's on the
  * thread's behalf, counted from getrusage(RUSAGE_THREAD) deltas.
  *
+ * The files are opened once, in setup, as the runner verified them
+ * (workload_open_verified: no symbolic link, the same device and inode); one
+ * that is not is refused and the victim fails its set-up naming it.
+ *
  * A storage that refuses O_DIRECT (open fails with EINVAL: ramfs, some FUSE
  * file systems) is an error counted with its errno, not a crash: the thread
  * says so on stderr and records no reads. */
@@ -59,11 +63,54 @@ static int64_t odirect_threads(const struct config *cfg)
 	return cfg->victim.odirect.threads;
 }
 
-/* Open file index in files_dir with flags; -1 with errno. */
-static int odirect_open(const struct workload *w, uint64_t index, int flags, char *path, size_t pathlen)
+/* The files the threads read (direct: O_DIRECT) and map (plain), opened by
+ * setup; fd -1 with the open's errno where it failed for another reason
+ * than a refusal (O_DIRECT's EINVAL: the thread reports it).  The last
+ * thread out closes them. */
+static struct odirect_file {
+	int fd[2], err[2];
+} *odirect_files;
+static uint32_t odirect_running;
+enum { ODIRECT_DIRECT, ODIRECT_PLAIN };
+
+static void odirect_close_files(int64_t count)
 {
-	snprintf(path, pathlen, "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)index);
-	return open(path, flags | O_CLOEXEC);
+	for (int64_t i = 0; odirect_files && i < count; i++)
+		for (int k = 0; k < 2; k++)
+			if (odirect_files[i].fd[k] >= 0)
+				close(odirect_files[i].fd[k]);
+	free(odirect_files);
+	odirect_files = NULL;
+}
+
+static int odirect_setup(struct workload *w, char *err, size_t errlen)
+{
+	const int64_t count = w->cfg->victim.file_count, nthreads = odirect_threads(w->cfg);
+	static const int flags[2] = { O_RDONLY | O_DIRECT, O_RDONLY };
+	char why[600];
+
+	odirect_files = malloc((size_t)count * sizeof(*odirect_files));
+	if (!odirect_files) {
+		snprintf(err, errlen, "odirect: allocating %lld file records: %s", (long long)count, strerror(errno));
+		return -1;
+	}
+	for (int64_t i = 0; i < count; i++)
+		odirect_files[i] = (struct odirect_file){ { -1, -1 }, { EBADF, EBADF } };
+	/* thread t reads file t % count and maps file (t + 1) % count */
+	for (int64_t i = 0; i < count && i <= nthreads; i++)
+		for (int k = 0; k < 2; k++) {
+			int fd = workload_open_verified(w, i, flags[k], why, sizeof(why));
+
+			odirect_files[i].fd[k] = fd;
+			odirect_files[i].err[k] = fd < 0 ? errno : 0;
+			if (fd < 0 && (errno == ELOOP || errno == ESTALE)) {
+				snprintf(err, errlen, "odirect: %s", why);
+				odirect_close_files(count);
+				return -1;
+			}
+		}
+	odirect_running = (uint32_t)nthreads;
+	return 0;
 }
 
 static void *odirect_run(void *arg)
@@ -79,16 +126,16 @@ static void *odirect_run(void *arg)
 	uint64_t cursor = odirect_first_buffer(t->index, t->nthreads, size, w->page_bytes), laps = 0, next;
 	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
 		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
-	int src = -1, buffd = -1;
+	int src = odirect_files[src_index].fd[ODIRECT_DIRECT], buffd = odirect_files[buf_index].fd[ODIRECT_PLAIN];
 	char *buf = MAP_FAILED, path[4200];
 	struct pattern_rng rng;
 	struct rusage ru;
 	long majflt, minflt;
 
 	pattern_rng_seed(&rng, (uint64_t)cfg->seed, 0x5000000ull + t->index);
-	src = odirect_open(w, src_index, O_RDONLY | O_DIRECT, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)src_index);
 	if (src < 0) {
-		int e = errno;
+		int e = odirect_files[src_index].err[ODIRECT_DIRECT];
 
 		role_error(slot, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, e);
 		fprintf(stderr, "faultline: odirect thread %u: open %s with O_DIRECT: %s%s; the thread records no reads\n",
@@ -96,11 +143,11 @@ static void *odirect_run(void *arg)
 			e == EINVAL ? " (this storage refuses O_DIRECT)" : "");
 		goto idle;
 	}
-	buffd = odirect_open(w, buf_index, O_RDONLY, path, sizeof(path));
+	snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)buf_index);
 	if (buffd >= 0)
 		buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, buffd, 0);
 	if (buffd < 0 || buf == MAP_FAILED) {
-		int e = errno;
+		int e = buffd < 0 ? odirect_files[buf_index].err[ODIRECT_PLAIN] : errno;
 
 		role_error(slot, ODIRECT_ERRORS, ODIRECT_LAST_ERRNO, e);
 		fprintf(stderr, "faultline: odirect thread %u: %s %s (%llu bytes) for the buffer: %s\n", t->index,
@@ -167,10 +214,8 @@ idle:
 exit:
 	if (buf != MAP_FAILED)
 		munmap(buf, size);
-	if (buffd >= 0)
-		close(buffd);
-	if (src >= 0)
-		close(src);
+	if (__atomic_sub_fetch(&odirect_running, 1, __ATOMIC_ACQ_REL) == 0)
+		odirect_close_files(cfg->victim.file_count);
 	role_done(t);
 	return NULL;
 }
@@ -183,6 +228,6 @@ const struct role odirect_role = {
 	.hist_names = odirect_hist_names,
 	.ncounters = ODIRECT_NCOUNTERS,
 	.counters = odirect_counters,
-	.setup = NULL,
+	.setup = odirect_setup,
 	.run = odirect_run,
 };

@@ -25,6 +25,8 @@ struct workload {
 	pid_t victim_pid;       /* observer: whose /proc files to read */
 	const char *files_dir;  /* victim: where data-NNNNNN files are */
 	int verified_fd;        /* victim: the runner's {device, inode} table, or -1 */
+	int files_fd;           /* victim: files_dir as verified, or -1 (workload_open_verified) */
+	uint64_t (*verified)[2]; /* victim: that table once read (NULL: none, slowfs) */
 	char **maps;            /* victim: one mapping per file */
 	uint64_t page_bytes;    /* the kernel's page size, read once (util_page_size) */
 	uint64_t pages_per_file;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "workloads/workload.h"
 #include "workloads/role.h"
+#include "lib/cpus.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -111,8 +112,30 @@ static int workload_open_file(struct workload *w, int dfd, uint64_t (*ids)[2], i
 	if (!S_ISREG(st->st_mode) ||
 	    (ids && ((uint64_t)st->st_dev != ids[i + 1][0] || (uint64_t)st->st_ino != ids[i + 1][1]))) {
 		snprintf(err, errlen, "victim: %s/%s is not the file the runner verified (inode %llu, verified %llu%s): "
-			 "refusing to map it", w->files_dir, name, (unsigned long long)st->st_ino,
+			 "refusing it", w->files_dir, name, (unsigned long long)st->st_ino,
 			 ids ? (unsigned long long)ids[i + 1][1] : 0ull, S_ISREG(st->st_mode) ? "" : "; not a regular file");
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+int workload_open_verified(struct workload *w, int64_t index, int flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (w->files_fd < 0) {
+		snprintf(err, errlen, "victim: %s/" WORKLOAD_FILE_FORMAT ": the files' directory is not open",
+			 w->files_dir ? w->files_dir : "?", (unsigned)index);
+		errno = EBADF;
+		return -1;
+	}
+	fd = workload_open_file(w, w->files_fd, w->verified, index, flags, &st, err, errlen);
+	if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "victim: fcntl(F_SETFL) on %s/" WORKLOAD_FILE_FORMAT ": %s", w->files_dir,
+			 (unsigned)index, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -148,9 +171,7 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 	int open_flags = cfg->victim.write_ratio > 0 && flags == MAP_SHARED ? O_RDWR : O_RDONLY;
 	int advice = cfg->victim.advice == ADVICE_RANDOM ? MADV_RANDOM
 		     : cfg->victim.advice == ADVICE_SEQUENTIAL ? MADV_SEQUENTIAL : MADV_NORMAL;
-	uint64_t(*ids)[2] = NULL;
 	bool bad = false;
-	int dfd = -1, ret = -1;
 
 	w->prot = PROT_READ | (cfg->victim.write_ratio > 0 ? PROT_WRITE : 0);
 	w->pages_per_file = cfg->victim.file_size_bytes / w->page_bytes;
@@ -161,24 +182,28 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	/* the verified directory and table stay for the roles that open the
+	 * files themselves (evictor, odirect: workload_open_verified) */
+	w->verified = workload_verified_ids(w->verified_fd, cfg->victim.file_count, &bad, err, errlen);
+	w->files_fd = bad ? -1 : workload_open_dir(w, w->verified, err, errlen);
+	if (w->files_fd < 0)
+		return -1;
 	if (cfg->victim.memory == MEMORY_ANON)
 		return workload_map_anon(w, err, errlen);
-	ids = workload_verified_ids(w->verified_fd, cfg->victim.file_count, &bad, err, errlen);
-	dfd = bad ? -1 : workload_open_dir(w, ids, err, errlen);
-	for (int64_t i = 0; dfd >= 0 && i < cfg->victim.file_count; i++) {
+	for (int64_t i = 0; i < cfg->victim.file_count; i++) {
 		char path[4200];
 		struct stat st;
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/" WORKLOAD_FILE_FORMAT, w->files_dir, (unsigned)i);
-		fd = workload_open_file(w, dfd, ids, i, open_flags, &st, err, errlen);
+		fd = workload_open_file(w, w->files_fd, w->verified, i, open_flags, &st, err, errlen);
 		if (fd < 0)
-			goto fail;
+			return -1;
 		if ((uint64_t)st.st_size < cfg->victim.file_size_bytes) {
 			snprintf(err, errlen, "victim: %s has %lld bytes, the scenario needs %llu", path,
 				 (long long)st.st_size, (unsigned long long)cfg->victim.file_size_bytes);
 			close(fd);
-			goto fail;
+			return -1;
 		}
 		w->maps[i] = mmap(NULL, cfg->victim.file_size_bytes, w->prot, flags, fd, 0);
 		close(fd);
@@ -186,19 +211,29 @@ static int workload_map_files(struct workload *w, char *err, size_t errlen)
 			w->maps[i] = NULL;
 			snprintf(err, errlen, "victim: mmap %s (%llu bytes): %s", path,
 				 (unsigned long long)cfg->victim.file_size_bytes, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		if (advice != MADV_NORMAL && madvise(w->maps[i], cfg->victim.file_size_bytes, advice) < 0) {
 			snprintf(err, errlen, "victim: madvise %s: %s", path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 	}
-	ret = dfd >= 0 ? 0 : -1;
-fail:
-	if (dfd >= 0)
-		close(dfd);
-	free(ids);
-	return ret;
+	return 0;
+}
+
+/* Test-only (tests/sys_faults.sh): the victim sleeps this many
+ * milliseconds before it opens its files' directory, so a test can swap a
+ * data file between the runner's verification and the victim's open. */
+#define WORKLOAD_TEST_DELAY_ENV "FAULTLINE_TEST_VICTIM_OPEN_DELAY_MS"
+
+static void workload_test_delay(void)
+{
+	const char *v = getenv(WORKLOAD_TEST_DELAY_ENV);
+	char *end;
+	unsigned long ms = v && *v ? strtoul(v, &end, 10) : 0;
+
+	if (ms > 0 && !*end && ms <= 60000)
+		usleep((useconds_t)ms * 1000);
 }
 
 static const struct option workload_long_options[] = {
@@ -221,7 +256,7 @@ static void workload_usage(FILE *out)
 int workload_main(int argc, char **argv)
 {
 	struct config cfg;
-	struct workload w = { .verified_fd = -1 };
+	struct workload w = { .verified_fd = -1, .files_fd = -1 };
 	struct arena arena = { .fd = -1 };
 	struct role_thread *rt = NULL;
 	pthread_t *tids = NULL;
@@ -229,6 +264,7 @@ int workload_main(int argc, char **argv)
 	int process = -1, config_fd = -1, arena_fd = -1, opt, ret = FL_EXIT_FAIL;
 	char err[512];
 	pthread_attr_t attr;
+	cpu_set_t cpus;
 	bool attr_init = false;
 
 	config_defaults(&cfg);
@@ -264,6 +300,8 @@ int workload_main(int argc, char **argv)
 	w.arena = &arena;
 	w.process = (unsigned)process;
 	w.page_bytes = util_page_size();
+	if (process == PROCESS_VICTIM)
+		workload_test_delay();
 	if (process == PROCESS_VICTIM && w.files_dir && workload_map_files(&w, err, sizeof(err)) < 0) {
 		workload_fail(&arena, (unsigned)process, err);
 		goto out;
@@ -306,6 +344,13 @@ int workload_main(int argc, char **argv)
 			arena_set_phase(&arena, ARENA_STOP); /* release the threads already waiting */
 			break;
 		}
+		/* named for top -H and the placement test; a role with its own
+		 * cpus.ROLE key runs there (it waits at the start barrier now) */
+		pthread_setname_np(tids[started], role->name);
+		if (cpus_of_role(&cfg, role->name) && cpus_parse(cpus_of_role(&cfg, role->name), &cpus, err, sizeof(err)) == 0 &&
+		    (e = pthread_setaffinity_np(tids[started], sizeof(cpus), &cpus)) != 0)
+			fprintf(stderr, "faultline workload: placing %s thread %u (cpus.%s): %s\n", role->name, s->index,
+				role->name, strerror(e));
 		started++;
 	}
 	if (started == nmine) {
@@ -334,6 +379,9 @@ out:
 				munmap(w.maps[i], cfg.victim.file_size_bytes);
 		free(w.maps);
 	}
+	if (w.files_fd >= 0)
+		close(w.files_fd);
+	free(w.verified);
 	free(w.gup_start);
 	free(w.gup_len);
 	arena_close(&arena);

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* /proc/vmstat: fault, reclaim, refault and swap counters, plus the
- * vma_lock_* counters of kernels built with CONFIG_PER_VMA_LOCK_STATS. */
+/* /proc/vmstat: fault, reclaim, refault and swap counters (zswpin and
+ * zswpout: pages zswap kept compressed in memory, which pswpin and pswpout
+ * do not count), plus the vma_lock_* counters of kernels built with
+ * CONFIG_PER_VMA_LOCK_STATS. */
 static const char *const vmstat_prefixes[] = {
-	"pgfault", "pgmajfault", "workingset_", "pgscan_", "pgsteal_", "pswpin", "pswpout", "vma_lock_",
-	"pgpgin", "pgpgout", "allocstall", "oom_kill", "pgactivate", "pgdeactivate", "thp_fault_",
+	"pgfault", "pgmajfault", "workingset_", "pgscan_", "pgsteal_", "pswpin", "pswpout", "zswpin", "zswpout",
+	"vma_lock_", "pgpgin", "pgpgout", "allocstall", "oom_kill", "pgactivate", "pgdeactivate", "thp_fault_",
 };
 
 static bool vmstat_available(const struct probe_ctx *ctx, char *reason, size_t len)
@@ -93,7 +95,8 @@ static json_t *psi_sample(const struct probe_ctx *ctx)
 static const struct probe psi_probe = { .name = "psi", .available = psi_available, .sample = psi_sample };
 
 /* The run's cgroups: memory.stat, memory.events, io.stat, cpu.stat and
- * pressure totals of the victim and protected groups (averages left out:
+ * pressure totals of the victim and protected groups, and the antagonist
+ * group when the run has one (averages left out:
  * they are not counters). */
 static bool cgroup_available(const struct probe_ctx *ctx, char *reason, size_t len)
 {
@@ -105,7 +108,7 @@ static bool cgroup_available(const struct probe_ctx *ctx, char *reason, size_t l
 
 static json_t *cgroup_sample(const struct probe_ctx *ctx)
 {
-	static const char *const groups[] = { "victim", "protected" };
+	static const char *const groups[CGV2_GROUPS] = { "victim", "protected", "antagonist" };
 	json_t *o = json_object();
 
 	for (int g = 0; g < CGV2_GROUPS; g++) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "bench/runner/child.h"
 #include "bench/runner/run.h"
+#include "bench/runner/noise.h"
 #include "lib/arena.h"
 #include "lib/util.h"
 
@@ -32,6 +33,8 @@ static void __attribute__((noreturn)) child_exec(struct run *r, const char *proc
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(FL_EXIT_FAIL);
+	if (noise_place_child(&r->cfg, process) < 0) /* cpus.victim / cpus.observer, else every CPU */
+		fprintf(stderr, "faultline: placing the %s (cpus.%s): %s\n", process, process, strerror(errno));
 	if (read(gate_rd, &c, 1) != 1)
 		_exit(FL_EXIT_FAIL); /* the runner gave up on us */
 	/* natively /proc/self/exe (the very binary, even if rebuilt since);

@@ -1,6 +1,7 @@
 /* collect: an iteration's measurements and the run's summary (collect.h). */
 #define _GNU_SOURCE
 #include "bench/runner/collect.h"
+#include "bench/runner/calibration.h"
 #include "bench/runner/run.h"
 #include "bench/runner/child.h"
 #include "bench/runner/series.h"
@@ -246,6 +247,8 @@ static json_t *collect_environment(struct run *r)
 												   : "none"));
 	json_object_set_new(env, "seed", json_integer(r->cfg.seed));
 	json_object_set_new(env, "label", json_string(r->label));
+	/* the newest ./run.sh calibrate of this machine and storage, or null */
+	json_object_set_new(env, "calibration", calibration_find(r->out_dir, env, r->st.info));
 	return env;
 }
 
@@ -406,6 +409,7 @@ void collect_print_summary(struct run *r, const json_t *doc, const char *result_
 		collect_print_section(s, METRIC_SECTION_LOCK, "lock", false);
 		collect_print_section(s, METRIC_SECTION_MEMORY, "memory", false);
 		collect_print_section(s, METRIC_SECTION_PRESSURE, "pressure (% of time)", false);
+		collect_print_section(s, METRIC_SECTION_ANTAGONIST, "antagonists", false);
 	}
 	free(s);
 	printf("  isolation: %s (%s)\n", r->cg.isolation, r->cg.reason);

@@ -1,4 +1,5 @@
-/* run: the state of one run, its status and its watchdog (run.h). */
+/* run: the state of one run, its status and its watchdog, and the causes
+ * an iteration's status names (an OOM kill, the slowfs daemon's death) (run.h). */
 #define _GNU_SOURCE
 #include "bench/runner/run.h"
 #include "lib/util.h"
@@ -31,4 +32,43 @@ bool run_must_stop(struct run *r)
 		return true;
 	}
 	return strcmp(r->status, "ok") != 0;
+}
+
+uint64_t run_oom_kills(struct run *r)
+{
+	json_t *st;
+	uint64_t n;
+
+	if (!r->cg.created)
+		return 0;
+	st = cgv2_stats(&r->cg, CGV2_VICTIM);
+	n = (uint64_t)json_number_value(json_object_get(json_object_get(st, "memory.events"), "oom_kill"));
+	json_decref(st);
+	return n;
+}
+
+bool run_judge_oom(struct run *r, uint64_t before, const char *what, const char **status, char *reason,
+		   size_t len)
+{
+	uint64_t now = run_oom_kills(r);
+
+	if (now <= before)
+		return false;
+	*status = "oom";
+	snprintf(reason, len, "the victim was OOM-killed under memory.max %llu bytes (memory.events oom_kill of its "
+		 "group %llu -> %llu): %s", (unsigned long long)r->cfg.cg_victim.memory_max_bytes,
+		 (unsigned long long)before, (unsigned long long)now, what);
+	return true;
+}
+
+void run_judge_storage(struct run *r, const char **status, char *reason, size_t len)
+{
+	char why[1024], then[1024];
+
+	if (strcmp(r->status, "ok") != 0 || !storage_daemon_gone(&r->st, strcmp(*status, "ok") ? 1000 : 0, why,
+								 sizeof(why)))
+		return;
+	snprintf(then, sizeof(then), "%s", reason);
+	*status = "error";
+	snprintf(reason, len, "%s%s%s", why, *then ? "; then " : "", then);
 }

@@ -10,6 +10,7 @@
 #include "bench/runner/collect.h"
 #include "bench/runner/run.h"
 #include "bench/runner/series.h"
+#include "bench/runner/noise.h"
 #include "bench/probes/probe.h"
 #include "lib/arena.h"
 #include "lib/metrics.h"
@@ -122,20 +123,6 @@ struct iter {
 	char err[1024];
 };
 
-/* memory.events oom_kill of the victim's group (0 without groups). */
-static uint64_t runner_oom_kills(struct run *r)
-{
-	json_t *st;
-	uint64_t n;
-
-	if (!r->cg.created)
-		return 0;
-	st = cgv2_stats(&r->cg, CGV2_VICTIM);
-	n = (uint64_t)json_number_value(json_object_get(json_object_get(st, "memory.events"), "oom_kill"));
-	json_decref(st);
-	return n;
-}
-
 /* The arena: one slot per thread of every role. */
 static int runner_create_arena(struct run *r, struct iter *x)
 {
@@ -173,7 +160,8 @@ static int runner_prepare_iteration(struct run *r, struct iter *x)
 {
 	uint64_t resident = 0;
 
-	if (storage_drop_cache(&r->st, &r->cfg, &resident, x->err, sizeof(x->err)) < 0)
+	if (noise_iteration_start(r, x->it, x->err, sizeof(x->err)) < 0 ||
+	    storage_drop_cache(&r->st, &r->cfg, &resident, x->err, sizeof(x->err)) < 0)
 		return -1;
 	json_object_set_new(x->it, "page_cache_resident_bytes_at_start", json_integer((json_int_t)resident));
 	if (storage_slowfs_reset(&r->st) < 0) {
@@ -182,13 +170,13 @@ static int runner_prepare_iteration(struct run *r, struct iter *x)
 	}
 	if (runner_create_arena(r, x) < 0)
 		return -1;
-	x->config_fd = config_to_memfd(&r->cfg, "faultline-config", false, x->err, sizeof(x->err));
+	x->config_fd = noise_config_fd(r, x->index, x->it, x->err, sizeof(x->err)); /* the iteration's seed */
 	if (x->config_fd < 0)
 		return -1;
 	x->s = series_new(x->err, sizeof(x->err));
 	if (!x->s)
 		return -1;
-	x->oom_before = runner_oom_kills(r);
+	x->oom_before = run_oom_kills(r);
 	return 0;
 }
 
@@ -217,7 +205,8 @@ static int runner_start_workloads(struct run *r, struct iter *x)
 		return -1;
 	runner_start_probes(r, v->pid);
 	if (child_release(v, x->err, sizeof(x->err)) < 0 ||
-	    child_wait_ready(r, &x->arena, PROCESS_VICTIM, v, x->err, sizeof(x->err)) < 0)
+	    child_wait_ready(r, &x->arena, PROCESS_VICTIM, v, x->err, sizeof(x->err)) < 0 ||
+	    antagonists_spawn(&r->ants, x->err, sizeof(x->err)) < 0) /* held at their gates */
 		return -1;
 	if (!runner_process_has_threads(&r->cfg, PROCESS_OBSERVER))
 		return 0;
@@ -243,8 +232,8 @@ static bool runner_wait_phase(struct run *r, struct iter *x, uint64_t end_ns, st
 			return false;
 		if (run_must_stop(r))
 			return true;
-		if (child_died(x->kids, 2)) {
-			x->died_early = sampler != NULL; /* a workload died mid-run: judged later */
+		if (child_died(x->kids, 2) || storage_daemon_gone(&r->st, 0, NULL, 0) || antagonists_died(&r->ants)) {
+			x->died_early = sampler != NULL; /* a workload or slowfs died mid-run: judged later */
 			return true;
 		}
 		if (sampler && now >= next) {
@@ -273,6 +262,7 @@ static int runner_measure(struct run *r, struct iter *x)
 
 	json_object_set_new(x->it, "setup_s", json_real((double)(start - x->t_setup) / 1e9));
 	series_available(x->s, &ctx);
+	antagonists_release(&r->ants); /* as the workloads' first phase starts */
 	if (r->cfg.warmup_s > 0) {
 		arena_set_phase(&x->arena, ARENA_WARMUP);
 		stopped = runner_wait_phase(r, x, start + (uint64_t)(r->cfg.warmup_s * 1e9), NULL);
@@ -307,6 +297,7 @@ static void runner_stop_workloads(struct run *r, struct iter *x)
 {
 	uint64_t t_stop = util_now_ns();
 
+	antagonists_stop(&r->ants); /* SIGTERM: they write their output while the workloads stop */
 	x->killed = child_stop_all(r, x->kids, 2, RUNNER_STOP_GRACE_MS);
 	json_object_set_new(x->it, "stop_s", json_real((double)(util_now_ns() - t_stop) / 1e9));
 	json_object_set_new(x->it, "stop", json_string(x->killed ? "killed after the grace period" : "graceful"));
@@ -332,9 +323,15 @@ static void runner_judge_exits(struct run *r, struct iter *x)
 		if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && !x->died_early)
 			continue;
 		if (strcmp(x->status, "ok") == 0 && strcmp(r->status, "ok") == 0) {
-			x->status = runner_oom_kills(r) > x->oom_before && WIFSIGNALED(c->status) ? "oom" : "error";
-			snprintf(x->reason, sizeof(x->reason), "the %s %s%s%s", c->name, how,
-				 x->arena.hdr->error[i][0] ? ": " : "", x->arena.hdr->error[i]);
+			char what[1024];
+
+			snprintf(what, sizeof(what), "the %s %s%s%s", c->name, how, x->arena.hdr->error[i][0] ? ": " : "",
+				 x->arena.hdr->error[i]);
+			if (i != 0 || !WIFSIGNALED(c->status) ||
+			    !run_judge_oom(r, x->oom_before, what, &x->status, x->reason, sizeof(x->reason))) {
+				x->status = "error";
+				snprintf(x->reason, sizeof(x->reason), "%s", what);
+			}
 		}
 	}
 	r->victim_cpu_ns += x->kids[0].cpu_ns;
@@ -388,6 +385,7 @@ static void runner_finish_iteration(struct run *r, struct iter *x)
 	for (unsigned p = 0; p < probe_count; p++)
 		if (probes[p]->stop)
 			probes[p]->stop(&ctx);
+	antagonists_end_iteration(&r->ants);
 	if (strcmp(x->status, "ok") != 0)
 		run_set_status(r, x->status, "iteration %lld: %s", (long long)x->index + 1, x->reason);
 	json_object_set_new(x->it, "status", json_string(x->status));
@@ -409,7 +407,9 @@ static json_t *runner_iteration(struct run *r, int64_t index)
 	if (runner_prepare_iteration(r, &x) < 0 || runner_start_workloads(r, &x) < 0 || runner_measure(r, &x) < 0)
 		goto fail;
 	runner_stop_workloads(r, &x);
+	antagonists_collect(&r->ants, x.it, &x.status, x.reason, sizeof(x.reason));
 	runner_judge_exits(r, &x);
+	run_judge_storage(r, &x.status, x.reason, sizeof(x.reason));
 	runner_judge_overrun(r, &x);
 	runner_collect_iteration(r, &x);
 	goto exit;
@@ -419,6 +419,12 @@ fail:
 	if (x.arena.hdr)
 		arena_set_phase(&x.arena, ARENA_STOP);
 	child_stop_all(r, x.kids, 2, 10000);
+	/* a victim killed while it set up: by the OOM killer (its anonymous
+	 * memory over memory.max), or after slowfs died */
+	if (strcmp(r->status, "ok") == 0 && x.kids[0].reaped && WIFSIGNALED(x.kids[0].status))
+		run_judge_oom(r, x.oom_before, x.err, &x.status, x.reason, sizeof(x.reason));
+	run_judge_storage(r, &x.status, x.reason, sizeof(x.reason));
+	json_object_set_new(x.it, "roles", json_object()); /* none measured (the result format needs the key) */
 exit:
 	runner_finish_iteration(r, &x);
 	return x.it;
@@ -527,7 +533,8 @@ static int runner_resolve(struct run *r, int argc, char **argv)
 			goto exit;
 		}
 	if (config_check(&r->cfg, r->scenario_path, err, sizeof(err)) < 0 ||
-	    metrics_check_headline(r->cfg.report.headline, r->scenario_path, err, sizeof(err)) < 0) {
+	    metrics_check_headline(r->cfg.report.headline, r->scenario_path, err, sizeof(err)) < 0 ||
+	    noise_resolve(&r->cfg, r->scenario_path, err, sizeof(err)) < 0) {
 		util_err("%s", err);
 		goto exit;
 	}
@@ -583,11 +590,14 @@ static int runner_check(struct run *r)
 			util_err("%s", err);
 			return -1;
 		}
+	if (antagonists_check(&r->cfg) < 0) /* their programs (fio, stress-ng) */
+		return -1;
 	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
 		snprintf(r->sched, sizeof(r->sched), "SCHED_FIFO priority 2 (sampler thread: 1; workloads: SCHED_OTHER)");
 	else
 		snprintf(r->sched, sizeof(r->sched), "SCHED_OTHER (SCHED_FIFO refused: %s): the runner may "
 			 "wake late when many workload threads are runnable", strerror(errno));
+	noise_place_runner(&r->cfg); /* cpus.runner; recorded per iteration (placement) */
 	return 0;
 }
 
@@ -668,8 +678,9 @@ static int runner_prepare_storage(struct run *r)
 {
 	char err[2048];
 
-	if (storage_prepare(&r->st, &r->cfg, err, sizeof(err)) < 0) {
-		run_set_status(r, "error", "%s", err);
+	if (storage_prepare(&r->st, &r->cfg, err, sizeof(err)) < 0 ||
+	    antagonists_prepare(&r->ants, &r->cfg, &r->cg, r->run_id, r->quiet, err, sizeof(err)) < 0) {
+		run_set_status(r, util_stop_signal ? "interrupted" : "error", "%s", err);
 		return -1;
 	}
 	r->storage_ready = true;
@@ -697,23 +708,27 @@ static int runner_write_result(struct run *r, json_t *iterations)
 {
 	json_t *doc = collect_document(r, iterations);
 	char err[2048], result_name[512], result_path[4200];
-	bool wrote = false;
+	bool wrote = false, tried = false;
 
 	if (json_array_size(iterations) > 0 || strcmp(r->status, "ok") != 0) {
 		results_name(result_name, sizeof(result_name), r->cfg.name, r->label, NULL, r->run_id);
 		snprintf(result_path, sizeof(result_path), "%s/%s", r->out_dir, result_name);
+		tried = true;
 		if (results_write(doc, r->out_dir, result_name, err, sizeof(err)) < 0)
 			util_err("%s", err);
 		else
 			wrote = true;
 	}
 	collect_print_summary(r, doc, wrote ? result_path : NULL);
+	if (tried && !wrote) /* a full disk, say: the summary above is all that is left of the run */
+		printf("result: NOT WRITTEN (%s): %s\n", result_path, err);
 	json_decref(doc);
 	return strcmp(r->status, "ok") == 0 && wrote ? FL_EXIT_OK : FL_EXIT_FAIL;
 }
 
 static void runner_free(struct run *r)
 {
+	antagonists_teardown(&r->ants);
 	if (r->storage_ready || r->st.info)
 		storage_teardown(&r->st);
 	if (r->sums) {
@@ -755,7 +770,7 @@ int runner_main(int argc, char **argv)
 	cgv2_reap_stale(&r.cg);
 	if (!r.quiet)
 		fprintf(stderr, "faultline: %s: isolation %s: %s\n", r.cfg.name, r.cg.isolation, r.cg.reason);
-	if (runner_prepare_storage(&r) == 0) {
+	if (runner_prepare_storage(&r) == 0 && noise_lock_files(&r) == 0) {
 		runner_setup_groups(&r);
 		for (int64_t i = 0; i < r.cfg.iterations && !run_must_stop(&r); i++)
 			json_array_append_new(iterations, runner_iteration(&r, i));

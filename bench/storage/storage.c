@@ -283,6 +283,50 @@ static bool storage_all_match(const char *dir, int64_t count, uint64_t size)
 	return true;
 }
 
+/* Remove data-N.tmp-PID temporaries of runners that are gone (SIGKILLed
+ * while creating files; tests/torture.sh) in the verified directory dfd
+ * (taken): never a live runner's, never a directory, never followed. */
+static void storage_reap_temporaries_in(int dfd)
+{
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	struct dirent *de;
+
+	if (!d && dfd >= 0)
+		close(dfd);
+	while (d && (de = readdir(d))) {
+		const char *t = strstr(de->d_name, ".tmp-");
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "data-", 5) != 0 || !t)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* ... in storage.path (pathfd, verified) and its files-* directories.
+ * Each listing opens "." anew: a dup() would share one read position. */
+static void storage_reap_temporaries(int pathfd)
+{
+	int fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d && fd >= 0)
+		close(fd);
+	storage_reap_temporaries_in(openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "files-", 6))
+			storage_reap_temporaries_in(util_openat_nofollow(pathfd, de->d_name, O_RDONLY | O_DIRECTORY, 0));
+	if (d)
+		closedir(d);
+}
+
 /* The files of a run live in STORAGE.PATH/files-SIZE-vVERSION/ (storage.h),
  * so scenarios with other file sizes never rewrite them.  Files placed
  * directly in storage.path (by earlier versions of the suite, or copied in
@@ -296,9 +340,11 @@ static int storage_prepare_dir(struct storage *st, const struct config *cfg, cha
 	char key[64], sname[32];
 	struct statfs sfs;
 	struct stat sb;
+	int pathfd = storage_dir_fd(cfg->storage.path, true, err, errlen);
 
-	if (storage_dir_fd(cfg->storage.path, true, err, errlen) < 0)
+	if (pathfd < 0)
 		return -1;
+	storage_reap_temporaries(pathfd);
 	storage_size_name(size, sname, sizeof(sname));
 	snprintf(key, sizeof(key), "files-%s-v%d", sname, STORAGE_CONTENT_VERSION);
 	if (storage_all_match(cfg->storage.path, count, size)) {
@@ -365,8 +411,11 @@ static int storage_prepare_dir(struct storage *st, const struct config *cfg, cha
 }
 
 /* Remove mount points left empty by a runner that was SIGKILLed (the
- * daemon's auto_unmount took the mount itself): rmdir only removes empty,
- * unmounted directories. */
+ * daemon's auto_unmount took the mount itself): /tmp/faultline-slowfs-PID-*
+ * of a runner that is gone (a live runner's may not be mounted yet), and
+ * the pid-less names of earlier versions; rmdir only removes empty,
+ * unmounted directories.  Every run does it, whatever its storage.type
+ * (tests/torture.sh: a dir run after a SIGKILLed slowfs run). */
 static void storage_slowfs_reap_stale(void)
 {
 	DIR *d = opendir("/tmp");
@@ -374,6 +423,8 @@ static void storage_slowfs_reap_stale(void)
 
 	while (d && (de = readdir(d))) {
 		struct stat sb;
+		int pid;
+		char dash;
 
 		/* only directories of root's (or ours): never another user's,
 		 * and never through a symbolic link */
@@ -381,6 +432,9 @@ static void storage_slowfs_reap_stale(void)
 		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode) ||
 		    !util_uid_trusted(sb.st_uid))
 			continue;
+		if (sscanf(de->d_name + 17, "%d%c", &pid, &dash) == 2 && dash == '-' && pid > 0 &&
+		    (kill(pid, 0) == 0 || errno != ESRCH))
+			continue; /* its runner is alive */
 		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
 	}
 	if (d)
@@ -479,8 +533,7 @@ static int storage_prepare_slowfs(struct storage *st, const struct config *cfg, 
 		snprintf(err, errlen, "storage: storage.type slowfs needs /dev/fuse: %s", strerror(errno));
 		return -1;
 	}
-	storage_slowfs_reap_stale();
-	snprintf(st->mountpoint, sizeof(st->mountpoint), "/tmp/faultline-slowfs-XXXXXX");
+	snprintf(st->mountpoint, sizeof(st->mountpoint), "/tmp/faultline-slowfs-%d-XXXXXX", (int)getpid());
 	if (!mkdtemp(st->mountpoint)) {
 		snprintf(err, errlen, "storage: mkdtemp %s: %s", st->mountpoint, strerror(errno));
 		st->mountpoint[0] = '\0';
@@ -509,7 +562,7 @@ json_t *storage_slowfs_stats(const struct storage *st)
 	char path[4200];
 	json_t *j;
 
-	if (!st->daemon_pid)
+	if (!__atomic_load_n(&st->daemon_pid, __ATOMIC_RELAXED))
 		return NULL;
 	snprintf(path, sizeof(path), "%s/.stats", st->mountpoint);
 	j = json_load_file(path, 0, NULL);
@@ -534,6 +587,7 @@ int storage_prepare(struct storage *st, const struct config *cfg, char *err, siz
 	st->dir_fd = st->ids_fd = -1;
 	st->info = json_object();
 	json_object_set_new(st->info, "type", json_string(config_enum_name("storage.type", cfg->storage.type)));
+	storage_slowfs_reap_stale();
 	switch (cfg->storage.type) {
 	case STORAGE_DIR:
 		if (storage_prepare_dir(st, cfg, err, errlen) < 0)
@@ -630,6 +684,40 @@ int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *r
 		close(fd);
 	}
 	return 0;
+}
+
+bool storage_daemon_gone(struct storage *st, unsigned wait_ms, char *why, size_t len)
+{
+	uint64_t limit = util_now_ns() + (uint64_t)wait_ms * 1000000ull;
+	char how[160];
+	int status;
+
+	while (st->daemon_pid > 0) {
+		pid_t p = waitpid(st->daemon_pid, &status, WNOHANG); /* our own child, by pid */
+
+		if (p == st->daemon_pid) {
+			st->daemon_dead_pid = st->daemon_pid;
+			st->daemon_status = status;
+			__atomic_store_n(&st->daemon_pid, 0, __ATOMIC_RELAXED); /* the sampler thread reads it */
+			break;
+		}
+		if (p < 0 || util_now_ns() >= limit)
+			return false;
+		usleep(10000);
+	}
+	if (!st->daemon_dead_pid)
+		return false;
+	status = st->daemon_status;
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+	if (st->info && !json_object_get(st->info, "daemon_exit"))
+		json_object_set_new(st->info, "daemon_exit", json_string(how));
+	if (why)
+		snprintf(why, len, "storage: slowfs daemon fl-slowfs (pid %d) died: %s; its mount %s no longer serves "
+			 "the victim's files", (int)st->daemon_dead_pid, how, st->mountpoint);
+	return true;
 }
 
 void storage_teardown(struct storage *st)

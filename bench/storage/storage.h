@@ -21,7 +21,9 @@ struct storage {
 	char files_dir[4096];
 	dev_t dev;          /* device of the files, for io.max / io.latency */
 	char fs_type[64];
-	pid_t daemon_pid;   /* slowfs */
+	pid_t daemon_pid;   /* slowfs; 0 once it has ended (then never signalled again) */
+	pid_t daemon_dead_pid; /* slowfs: the daemon that ended during the run, and its wait status */
+	int daemon_status;
 	char mountpoint[4096];
 	json_t *info;       /* recorded in results */
 	/* dir: the files' directory, verified (util_dir_open_safe), and the
@@ -46,6 +48,11 @@ int storage_drop_cache(struct storage *st, const struct config *cfg, uint64_t *r
 /* slowfs: its .stats (NULL for other storage), and a counter reset. */
 json_t *storage_slowfs_stats(const struct storage *st);
 int storage_slowfs_reset(const struct storage *st);
+/* slowfs: has the daemon ended on its own?  Reaps it (waiting up to
+ * wait_ms), records it in the storage info (daemon_exit) and says how in
+ * why (may be NULL): "storage: slowfs daemon fl-slowfs (pid N) died: killed
+ * by signal 9 (Killed) ...".  False while it runs, and for other storage. */
+bool storage_daemon_gone(struct storage *st, unsigned wait_ms, char *why, size_t len);
 /* Stop the slowfs daemon (it unmounts), remove the mount point. */
 void storage_teardown(struct storage *st);
 

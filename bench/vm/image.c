@@ -7,6 +7,7 @@
 #include "bench/vm/vm.h"
 #include "lib/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,7 +124,7 @@ out:
 /* Run argv to completion with output to log; 0 when it exits 0. */
 static int image_run_tool(char *const argv[], const char *log)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	int st;
 
 	if (pid < 0)
@@ -135,6 +137,8 @@ static int image_run_tool(char *const argv[], const char *log)
 			dup2(fd, 2);
 		}
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127); /* we died before the prctl */
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -191,4 +195,38 @@ void image_cleanup_dir(const char *dir)
 		unlink(p);
 	}
 	rmdir(dir);
+}
+
+void image_reap_stale(void)
+{
+	DIR *d = opendir("/var/tmp");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct stat sb;
+		int pid, fd;
+		char dash;
+		DIR *w;
+
+		/* a directory of a trusted owner (mkdtemp made it 0700 in sticky
+		 * /var/tmp), never through a link, of a pid that is gone */
+		if (sscanf(de->d_name, "faultline-vm-%d%c", &pid, &dash) != 2 || dash != '-' || pid <= 0 ||
+		    kill(pid, 0) == 0 || errno != ESRCH ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode) ||
+		    !util_uid_trusted(sb.st_uid))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		w = fd < 0 ? NULL : fdopendir(fd);
+		if (!w && fd >= 0)
+			close(fd);
+		for (struct dirent *e; w && (e = readdir(w));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(w), e->d_name, 0);
+		if (w)
+			closedir(w);
+		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
+			fprintf(stderr, "faultline vm: removed /var/tmp/%s, left by run %d, which is gone\n", de->d_name, pid);
+	}
+	if (d)
+		closedir(d);
 }

@@ -26,9 +26,18 @@ for f in faultline fl-slowfs; do
 	[ -x "$bin/$f" ] || { log "$bin/$f missing (make ARCH=$arch)"; exit 3; }
 	file -b "$bin/$f" | grep -q 'statically linked' || { log "$bin/$f is not statically linked"; exit 3; }
 done
+# Temporaries carry the pid of the run that made them: a run killed with
+# SIGKILL (no trap runs then) leaves them, and the next run removes those
+# of pids that are gone, never one in use (tests/torture.sh).
+for f in "$cache"/.initramfs.*.* "$cache"/.busybox.*.* "$out".tmp-*; do
+	[ -e "$f" ] || continue
+	p=${f##*/}
+	case "$p" in *.tmp-*) p=${p##*.tmp-} ;; *) p=${p#.*.} p=${p%%.*} ;; esac
+	[[ $p =~ ^[0-9]+$ ]] && [ ! -d "/proc/$p" ] && rm -rf "$f"
+done
 bb=$cache/busybox-$darch/busybox
 if [ ! -x "$bb" ]; then
-	t=$(mktemp -d "$cache/.busybox.XXXXXX")
+	t=$(mktemp -d "$cache/.busybox.$$.XXXXXX")
 	log "downloading busybox-static:$darch"
 	if [ "$darch" = riscv64 ]; then
 		(cd "$t" && "$here/../cross/foreign-apt.sh" riscv64 trixie "$cache/apt-riscv64-trixie" download busybox-static)
@@ -46,8 +55,8 @@ if [ ! -x "$bb" ]; then
 	cp "$src" "$bb.tmp" && mv "$bb.tmp" "$bb"
 	rm -rf "$t"
 fi
-root=$(mktemp -d "$cache/.initramfs.XXXXXX")
-trap 'rm -rf "$root"' EXIT
+root=$(mktemp -d "$cache/.initramfs.$$.XXXXXX")
+trap 'rm -rf "$root" "$out.tmp-$$"' EXIT
 mkdir -p "$root"/{bin,etc/faultline,faultline/run,lib/modules,proc,sys,dev,tmp,root,var/tmp}
 cp "$bb" "$root/bin/busybox"
 cp "$here/init" "$root/init"
@@ -63,6 +72,6 @@ if [ -n "$kdir" ] && [ -s "$kdir/modules.list" ]; then
 	cp "$kdir/modules.list" "$root/etc/faultline/modules"
 fi
 chmod 755 "$root/init" "$root/bin/"*
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) >"$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) >"$out.tmp-$$"
+mv "$out.tmp-$$" "$out"
 log "$out: $(du -h "$out" | cut -f1) (busybox $darch, faultline, fl-slowfs${kdir:+, modules of $(basename "$kdir")})"

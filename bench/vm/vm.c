@@ -336,6 +336,7 @@ int vm_main(int argc, char **argv)
 	localtime_r(&now, &tm);
 	snprintf(v.run_id, sizeof(v.run_id), "%04d%02d%02dT%02d%02d%02d-%d", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+	image_reap_stale(); /* work directories of SIGKILLed runs (tests/torture.sh) */
 	snprintf(v.dir, sizeof(v.dir), "/var/tmp/faultline-vm-%d-XXXXXX", (int)getpid());
 	if (!mkdtemp(v.dir)) {
 		util_err("vm: mkdtemp %s: %s", v.dir, strerror(errno));

@@ -110,6 +110,9 @@ int image_copy_file(const char *from, FILE *to);
 /* Remove one boot's files (disk, ports, logs) before booting again. */
 void image_reset_boot(const char *dir);
 void image_cleanup_dir(const char *dir);
+/* Remove the work directories /var/tmp/faultline-vm-PID-* of runs that are
+ * gone (SIGKILLed: nothing else removes them), each with what is in it. */
+void image_reap_stale(void);
 
 /* outcome.c */
 /* The run's result from what the guest sent (or a failure result); status
