@@ -162,7 +162,10 @@ int report_write(const char *dir, const char *name, const char *data, size_t len
 		goto exit;
 	}
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* whatever is at the temporary's name is removed, not followed, and
+	 * the file is new (a link planted there cannot redirect root's write) */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		util_err("create %s: %s", tmp, strerror(errno));
 		goto exit;
@@ -577,9 +580,19 @@ static int report_outputs(struct report_ctx *c)
 
 	if (!c->out_dir)
 		report_default_out(c);
-	if (util_mkdir_p(c->out_dir, 0755) < 0) {
-		util_err("--out %s: %s", c->out_dir, strerror(errno));
-		goto exit;
+	{
+		/* created 0755 when missing; refused when another user could
+		 * change it: gnuplot writes its outputs there by name
+		 * (docs/security.md) */
+		char err[600];
+		int dfd = util_dir_open_safe("--out", c->out_dir, UTIL_DIR_CREATE, NULL, 0, err, sizeof(err));
+
+		if (dfd < 0) {
+			util_err("%s", err);
+			ret = dfd == -2 ? FL_EXIT_USAGE : FL_EXIT_FAIL;
+			goto exit;
+		}
+		close(dfd);
 	}
 	report_reap_temporaries(c->out_dir);
 	f = open_memstream(&text, &text_len);

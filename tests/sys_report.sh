@@ -316,6 +316,21 @@ for f in compare.txt compare-mmtests.txt compare-lkp.txt; do
 	long=$(awk 'length($0) > 72 { printf "line %d: %d columns; ", NR, length($0) }' "$T/o-head/$f")
 	if [ -z "$long" ]; then pass "width_72_$f"; else fail "width_72_$f" "$long"; fi
 done
+# an --out that another user could change (world-writable, even sticky) is
+# refused with exit 2 before anything is written (inside a safe one,
+# fl-report's temporaries are new files: O_EXCL | O_NOFOLLOW after an unlink)
+mkdir -m 1777 "$T/shared"
+"$REPORT" "$T/h/hb.json" "$T/h/hc.json" --out "$T/shared/o" --no-plots --quiet >/dev/null 2>&1
+rc1=$?
+chmod 1777 "$T/shared"
+"$REPORT" "$T/h/hb.json" "$T/h/hc.json" --out "$T/shared" --no-plots --quiet >"$T/shared.err" 2>&1
+rc2=$?
+if [ "$rc1" = 0 ] && [ "$rc2" = 2 ] && grep -q 'writable by group or other' "$T/shared.err" && [ ! -e "$T/shared/compare.txt" ]; then
+	pass out_dir_unsafe_refused
+else
+	fail out_dir_unsafe_refused "exit $rc1 in a fresh directory below (want 0), $rc2 in the world-writable one (want 2): $(head -c 200 "$T/shared.err")"
+fi
+
 # golden files: the three layouts of this comparison, byte for byte (the
 # temporary directory's name, always of one length, replaced by T);
 # UPDATE_GOLDEN=1 rewrites them after a deliberate change of layout
