@@ -4,7 +4,8 @@
 # every case must be refused (exit 2, a message naming the option and its
 # value) before the script touches packages or build/kernels.  Output: one
 # line per case, "PASS name" or "FAIL name: reason"; exit 0 when none failed.
-# Takes about a second.
+# Then a build of a stand-in source tree killed in its compile step
+# (SIGKILL, SIGHUP): nothing of it may keep running.  Takes a few seconds.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KB=$ROOT/bench/vm/kernel-build.sh
@@ -137,4 +138,64 @@ else
 	echo "FAIL nothing-created: $FL_KERNELS_DIR holds: $left"
 	failed=1
 fi
+
+# A build killed in its compile step leaves no process behind, by SIGKILL
+# (no trap runs: the group's leader gets SIGTERM from PR_SET_PDEATHSIG) as
+# by SIGHUP (a closed terminal or session).  A stand-in source tree whose
+# "compile" is a shell with a background sleep, like make's recipe shells
+# and their compilers.
+fake=$tmp/fake-linux
+mkdir -p "$fake/arch/x86" "$fake/scripts/kconfig"
+touch "$fake/Kconfig"
+cat >"$fake/Makefile" <<'MK'
+defconfig olddefconfig kvm_guest.config:
+	@touch $(O)/.config
+bzImage:
+	@echo $$$$ >$(O)/recipe.pid; sleep 300 & echo $$! >$(O)/sleep.pid; wait
+MK
+cat >"$fake/scripts/kconfig/merge_config.sh" <<'SH'
+#!/bin/sh
+# merge_config.sh -m -O OBJ BASE FRAGMENT: the fragment appended, as asked
+eval frag=\${$#}
+cat "$frag" >>"$3/.config"
+SH
+chmod +x "$fake/scripts/kconfig/merge_config.sh"
+for sig in KILL HUP; do
+	export FL_KERNELS_DIR=$tmp/kernels-$sig
+	FAULTLINE_TEST_KB_NO_PACKAGES=1 bash "$KB" build --src "$fake" --out fake --jobs 1 >"$tmp/kb-$sig.out" 2>&1 &
+	kb=$!
+	obj=""
+	for _ in $(seq 1 300); do
+		obj=$(ls -d "$FL_KERNELS_DIR"/work/*/obj 2>/dev/null | head -1)
+		[ -n "$obj" ] && [ -s "$obj/sleep.pid" ] && break
+		sleep 0.1
+	done
+	if [ -z "$obj" ] || [ ! -s "$obj/sleep.pid" ]; then
+		echo "FAIL killed-build-$sig: the stand-in compile never started: $(tail -3 "$tmp/kb-$sig.out" | tr '\n' ' ')"
+		failed=1
+		kill -KILL "$kb" 2>/dev/null
+		continue
+	fi
+	pids="$(cat "$obj/recipe.pid") $(cat "$obj/sleep.pid")"
+	kill -"$sig" "$kb"
+	wait "$kb"
+	rc=$?
+	alive=""
+	for _ in $(seq 1 50); do
+		alive=""
+		for p in $pids; do kill -0 "$p" 2>/dev/null && alive+="$p "; done
+		[ -z "$alive" ] && break
+		sleep 0.1
+	done
+	if [ -n "$alive" ]; then
+		echo "FAIL killed-build-$sig: exit $rc, left running: $alive"
+		for p in $alive; do kill -KILL "$p" 2>/dev/null; done
+		failed=1
+	elif [ -e "$FL_KERNELS_DIR/fake" ] || ls -d "$FL_KERNELS_DIR"/.fake.tmp-* >/dev/null 2>&1; then
+		echo "FAIL killed-build-$sig: exit $rc, output left: $(ls -a "$FL_KERNELS_DIR" | tr '\n' ' ')"
+		failed=1
+	else
+		echo "PASS killed-build-$sig (exit $rc; the compile's processes ended)"
+	fi
+done
 exit $failed

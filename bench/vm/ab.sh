@@ -106,7 +106,7 @@ child=0
 # which no trap sees (PR_SET_PDEATHSIG, kept across run.sh's exec of
 # faultline vm); else the guest would run on alone (tests/torture.sh)
 with_us=(setpriv --pdeathsig TERM)
-trap 'log "interrupted"; [ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait 2>/dev/null; exit 130' INT TERM
+trap 'log "interrupted"; [ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait 2>/dev/null; exit 130' INT TERM HUP
 # one accelerator for A and B (docs/vm.md), decided with A's kernel and
 # the options every run gets
 t0=$SECONDS
