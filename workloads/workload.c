@@ -264,7 +264,10 @@ int workload_main(int argc, char **argv)
 	int process = -1, config_fd = -1, arena_fd = -1, opt, ret = FL_EXIT_FAIL;
 	char err[512];
 	pthread_attr_t attr;
-	cpu_set_t cpus;
+	struct {
+		bool set;
+		cpu_set_t cpus;
+	} *role_cpus = NULL;
 	bool attr_init = false;
 
 	config_defaults(&cfg);
@@ -328,6 +331,11 @@ int workload_main(int argc, char **argv)
 	pthread_attr_init(&attr);
 	attr_init = true;
 	pthread_attr_setstacksize(&attr, cfg.victim.stack_bytes);
+	/* each role's cpus.ROLE list, parsed once (not once per thread) */
+	role_cpus = calloc(role_count, sizeof(*role_cpus));
+	for (unsigned r = 0; role_cpus && r < role_count; r++)
+		role_cpus[r].set = cpus_of_role(&cfg, roles[r]->name) &&
+				   cpus_parse(cpus_of_role(&cfg, roles[r]->name), &role_cpus[r].cpus, err, sizeof(err)) == 0;
 	for (uint32_t i = 0; i < arena.nslots; i++) {
 		struct arena_slot *s = arena_slot(&arena, i);
 		const struct role *role = roles[s->role];
@@ -347,8 +355,8 @@ int workload_main(int argc, char **argv)
 		/* named for top -H and the placement test; a role with its own
 		 * cpus.ROLE key runs there (it waits at the start barrier now) */
 		pthread_setname_np(tids[started], role->name);
-		if (cpus_of_role(&cfg, role->name) && cpus_parse(cpus_of_role(&cfg, role->name), &cpus, err, sizeof(err)) == 0 &&
-		    (e = pthread_setaffinity_np(tids[started], sizeof(cpus), &cpus)) != 0)
+		if (role_cpus && role_cpus[s->role].set &&
+		    (e = pthread_setaffinity_np(tids[started], sizeof(cpu_set_t), &role_cpus[s->role].cpus)) != 0)
 			fprintf(stderr, "faultline workload: placing %s thread %u (cpus.%s): %s\n", role->name, s->index,
 				role->name, strerror(e));
 		started++;
@@ -373,6 +381,7 @@ out:
 		pthread_attr_destroy(&attr);
 	free(rt);
 	free(tids);
+	free(role_cpus);
 	if (w.maps) {
 		for (int64_t i = 0; i < cfg.victim.file_count; i++)
 			if (w.maps[i])
