@@ -109,6 +109,24 @@ if [ "$rc" -eq 2 ] && grep -q 'already stored .* with different content' "$T/bad
 else
 	fail same_run_id_other_content_refused "status $rc: $(cat "$T/bad2.err")"
 fi
+# a results directory as ./run.sh ab leaves it: the results, ab's
+# accel.json (no schema) and fl-report's compare.json (another schema) are
+# passed over and counted; given by name, a non-result is still refused
+mkdir -p "$T/abdir/a" "$T/abdir/report"
+jq -c '.run_id = "abdir-1"' "$K1" >"$T/abdir/a/r1.json"
+echo '{"arch": "x86_64", "accel": "tcg", "tried": ["kvm"]}' >"$T/abdir/accel.json"
+echo '{"schema": "faultline-compare/1", "metrics": []}' >"$T/abdir/report/compare.json"
+h abdir add --db "$DB" "$T/abdir"
+if [ "$rc" -eq 0 ] && grep -q '1 added .* 2 other JSON files passed over' "$T/abdir.out" &&
+	grep -q "skipped $T/abdir/accel.json: not a faultline result (schema missing)" "$T/abdir.out" &&
+	[ "$(nruns "$DB")" -eq 4 ]; then
+	pass directory_passes_over_other_json
+else
+	fail directory_passes_over_other_json "status $rc, runs $(nruns "$DB"): $(cat "$T/abdir.out" "$T/abdir.err")"
+fi
+h abfile add --db "$DB" "$T/abdir/accel.json"
+[ "$rc" -eq 2 ] && grep -q 'accel.json' "$T/abfile.err" && pass named_non_result_refused ||
+	fail named_non_result_refused "status $rc: $(cat "$T/abfile.err")"
 
 # --- two adds at once ----------------------------------------------------
 mkdir -p "$T/c1" "$T/c2"

@@ -333,7 +333,7 @@ exit:
 struct ingest_ctx {
 	struct store *store; /* NULL: eval (print instead of store) */
 	bool quiet;
-	size_t added, present, values;
+	size_t added, present, values, skipped;
 	char err[1024];
 };
 
@@ -425,6 +425,32 @@ static int ingest_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * In a directory, JSON that is some other document of the suite's or its
+ * tools' (ab's accel.json, fl-report's compare.json, a calibration record)
+ * is passed over and counted: true for a file that parses and whose
+ * top-level "schema" is not a faultline-result one. A file that does not
+ * parse, or a result of any version, goes on to ingest_file and its checks.
+ */
+static bool ingest_other_json(struct ingest_ctx *c, const char *path)
+{
+	json_t *doc = json_load_file(path, 0, NULL);
+	const char *schema;
+	bool other;
+
+	if (!doc)
+		return false;
+	schema = json_is_object(doc) ? json_string_value(json_object_get(doc, "schema")) : NULL;
+	other = !schema || strncmp(schema, "faultline-result/", strlen("faultline-result/"));
+	if (other) {
+		c->skipped++;
+		if (!c->quiet)
+			printf("skipped %s: not a faultline result (schema %s)\n", path, schema ? schema : "missing");
+	}
+	json_decref(doc);
+	return other;
+}
+
 /* Every argument: a file, or the .json files under a directory. */
 static int ingest_args(struct ingest_ctx *c, int argc, char **argv)
 {
@@ -448,7 +474,7 @@ static int ingest_args(struct ingest_ctx *c, int argc, char **argv)
 		}
 		qsort(ingest_walk.paths, ingest_walk.n, sizeof(char *), ingest_cmp);
 		for (size_t k = 0; k < ingest_walk.n; k++) {
-			if (!ret)
+			if (!ret && !ingest_other_json(c, ingest_walk.paths[k]))
 				ret = ingest_file(c, ingest_walk.paths[k]);
 			free(ingest_walk.paths[k]);
 		}
@@ -498,7 +524,10 @@ int ingest_main(int argc, char **argv)
 		sqlite3_exec(s.db, "ROLLBACK", NULL, NULL, NULL);
 		goto exit;
 	}
-	printf("history: %s: %zu added (%zu values), %zu already present\n", db, c.added, c.values, c.present);
+	printf("history: %s: %zu added (%zu values), %zu already present", db, c.added, c.values, c.present);
+	if (c.skipped)
+		printf(", %zu other JSON files passed over", c.skipped);
+	putchar('\n');
 exit:
 	if (rc)
 		util_err("add: %s; nothing was added", c.err);
