@@ -5,12 +5,13 @@
 # value) before the script touches packages or build/kernels.  Output: one
 # line per case, "PASS name" or "FAIL name: reason"; exit 0 when none failed.
 # Then a build of a stand-in source tree killed in its compile step
-# (SIGKILL, SIGHUP): nothing of it may keep running.  Takes a few seconds.
+# (SIGKILL, SIGHUP): nothing of it may keep running.  Then incremental
+# builds of a stand-in tree (what make recompiles).  About 15 s.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KB=$ROOT/bench/vm/kernel-build.sh
 tmp=$(mktemp -d /tmp/faultline-kbtest.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export FL_KERNELS_DIR=$tmp/kernels
 mkdir -p "$FL_KERNELS_DIR/exists" "$tmp/notakernel"
 echo x >"$tmp/file.txt"
@@ -198,4 +199,99 @@ for sig in KILL HUP; do
 		echo "PASS killed-build-$sig (exit $rc; the compile's processes ended)"
 	fi
 done
+
+# Incremental builds against a stand-in tree whose "compile" is make rules
+# (a.o from a.c and h.h, b.o from b.c and h.h; each compile appends its
+# name to obj/compiled).  A patch changes a.c and the shared header h.h,
+# as the 2025 series changes mm_types.h.  Make must recompile exactly what
+# changed since the last build: the patch again recompiles nothing, an
+# interrupted patched build resumed recompiles only what it had not done,
+# and going back to stock recompiles both.
+inc=$tmp/fake-inc
+mkdir -p "$inc/arch/x86" "$inc/scripts/kconfig"
+cp "$fake/scripts/kconfig/merge_config.sh" "$inc/scripts/kconfig/"
+touch "$inc/Kconfig"
+echo 'int a;' >"$inc/a.c"
+echo 'int b;' >"$inc/b.c"
+echo '/* h */' >"$inc/h.h"
+touch -d '2020-01-01' "$inc/a.c" "$inc/b.c" "$inc/h.h"
+cat >"$inc/Makefile" <<'MK'
+defconfig:
+	@: >$(O)/.config
+olddefconfig kvm_guest.config:
+	@touch $(O)/.config
+kernelversion:
+	@echo 6.12.0
+kernelrelease:
+	@echo 6.12.0$(LOCALVERSION)
+$(O)/a.o: a.c h.h
+	@cat a.c h.h >$@; echo a >>$(O)/compiled
+$(O)/b.o: b.c h.h
+	@if [ -e $(O)/hang ]; then echo $$$$ >$(O)/hang.pid; exec sleep 300; fi; cat b.c h.h >$@; echo b >>$(O)/compiled
+bzImage: $(O)/a.o $(O)/b.o
+	@mkdir -p $(O)/arch/x86/boot; cat $^ >$(O)/arch/x86/boot/bzImage
+MK
+cat >"$tmp/inc.patch" <<'PATCH'
+--- a/a.c
++++ b/a.c
+@@ -1 +1 @@
+-int a;
++int a = 1;
+--- a/h.h
++++ b/h.h
+@@ -1 +1 @@
+-/* h */
++/* h, patched */
+PATCH
+export FL_KERNELS_DIR=$tmp/kernels-inc
+ikb() { # NAME [--patch FILE]: one build, its compiles in $tmp/NAME.compiled
+	local name=$1 obj
+	shift
+	FAULTLINE_TEST_KB_NO_PACKAGES=1 bash "$KB" build --src "$inc" --out "$name" --jobs 1 "$@" >"$tmp/inc-$name.out" 2>&1
+	local rc=$?
+	obj=$(ls -d "$FL_KERNELS_DIR"/work/*/obj | head -1)
+	sort "$obj/compiled" 2>/dev/null | tr '\n' ' ' >"$tmp/$name.compiled"
+	rm -f "$obj/compiled"
+	return $rc
+}
+inc_case() { # NAME WANT_COMPILED BUILD_ARGS...
+	local name=$1 want=$2
+	shift 2
+	sleep 1
+	if ! ikb "$name" "$@"; then
+		echo "FAIL incremental-$name: build failed: $(tail -3 "$tmp/inc-$name.out" | tr '\n' ' ')"
+		failed=1
+	elif [ "$(cat "$tmp/$name.compiled")" != "$want" ]; then
+		echo "FAIL incremental-$name: compiled '$(cat "$tmp/$name.compiled")', expected '$want'"
+		failed=1
+	else
+		echo "PASS incremental-$name (compiled: ${want:-nothing})"
+	fi
+}
+inc_case stock1 "a b "
+inc_case patched1 "a b " --patch "$tmp/inc.patch"
+inc_case patched2 "" --patch "$tmp/inc.patch"
+inc_case stock2 "a b "
+# interrupted: the patched build is killed while compiling b.o (after a.o);
+# resumed, it compiles b.o alone
+sleep 1
+obj=$(ls -d "$FL_KERNELS_DIR"/work/*/obj | head -1)
+touch "$obj/hang"
+FAULTLINE_TEST_KB_NO_PACKAGES=1 bash "$KB" build --src "$inc" --out patched3 --jobs 1 --patch "$tmp/inc.patch" >"$tmp/inc-hang.out" 2>&1 &
+kb=$!
+for _ in $(seq 1 300); do [ -s "$obj/hang.pid" ] && break; sleep 0.1; done
+if [ -s "$obj/hang.pid" ]; then
+	kill -TERM "$kb"
+	wait "$kb"
+	rm -f "$obj/compiled" "$obj/hang.pid" "$obj/hang"
+	inc_case resumed "b " --patch "$tmp/inc.patch"
+	# and the image is the patched one
+	grep -q 'int a = 1;' "$FL_KERNELS_DIR/resumed/bzImage" && grep -q 'patched' "$FL_KERNELS_DIR/resumed/bzImage" &&
+		echo "PASS incremental-resumed-image (patched a.o and b.o)" ||
+		{ echo "FAIL incremental-resumed-image: $(tr '\n' ' ' <"$FL_KERNELS_DIR/resumed/bzImage")"; failed=1; }
+else
+	echo "FAIL incremental-interrupted: the hanging compile never started: $(tail -3 "$tmp/inc-hang.out" | tr '\n' ' ')"
+	kill -KILL "$kb" 2>/dev/null
+	failed=1
+fi
 exit $failed

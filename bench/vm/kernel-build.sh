@@ -400,6 +400,35 @@ while IFS= read -r f; do
 	fi
 done <"$WORK/patched-now"
 
+# A file whose content is what the last build (finished or interrupted)
+# compiled gets that build's mtime back, so make rebuilds only what that
+# build did not finish: resuming an interrupted patched build, or building
+# the same patch again, does not recompile everything behind a patched
+# header.  src-state ("sha256 mtime path" per touched file) is written just
+# before make starts.  Only private copies are touched, never a pristine
+# inode.
+STATE=$WORK/src-state
+restored=0
+if [ -s "$STATE" ]; then
+	while read -r st_sha st_mtime st_f; do
+		[ -n "$st_f" ] && [ -f "$S/$st_f" ] && grep -qxF -- "$st_f" "$TOUCHED" || continue
+		if [ -f "$PRISTINE/$st_f" ] && [ "$(stat -c %i "$S/$st_f")" = "$(stat -c %i "$PRISTINE/$st_f")" ]; then
+			continue
+		fi
+		[ "$(sha256sum <"$S/$st_f" | cut -d' ' -f1)" = "$st_sha" ] || continue
+		touch -d "@$st_mtime" "$S/$st_f" && restored=$((restored + 1))
+	done <"$STATE"
+	[ "$restored" -eq 0 ] || log "$restored file(s) have the content the last build compiled: its mtime kept"
+fi
+write_state() {
+	local f
+	while IFS= read -r f; do
+		[ -n "$f" ] && [ -f "$S/$f" ] || continue
+		printf '%s %s %s\n' "$(sha256sum <"$S/$f" | cut -d' ' -f1)" "$(stat -c %.9Y "$S/$f")" "$f"
+	done <"$TOUCHED" >"$STATE.tmp"
+	mv "$STATE.tmp" "$STATE"
+}
+
 # ---- config
 MAKE=(make -C "$S" O="$O" ARCH="$KARCH" -j"$JOBS")
 [ -n "$CROSS" ] && MAKE+=(CROSS_COMPILE="$CROSS")
@@ -457,6 +486,7 @@ log "config checked: every fragment option has its requested value"
 
 # ---- build
 log "building $TARGET (make -j$JOBS under nice -n 10, log: $WORK/build.log)"
+write_state
 BSTART=$(date +%s)
 touch -d "@$BSTART" "$WORK/build-start"
 run "${MAKE[@]}" "$TARGET" >"$WORK/build.log" 2>&1 || {
@@ -464,13 +494,14 @@ run "${MAKE[@]}" "$TARGET" >"$WORK/build.log" 2>&1 || {
 	die 1 "make $TARGET failed (log: $WORK/build.log)"
 }
 BEND=$(date +%s)
-# every reverted or patched C file whose object exists must have been rebuilt
+# every reverted or patched C file whose object exists must have been
+# rebuilt after its content was put in place: in this build (a fresh
+# mtime), or in the last one (a kept mtime, above)
 while IFS= read -r f; do
 	case "$f" in *.c) ;; *) continue ;; esac
 	o=$O/${f%.c}.o
 	[ -f "$o" ] || continue
-	[ "$o" -nt "$WORK/build-start" ] || [ "$(stat -c %Y "$o")" -ge "$BSTART" ] ||
-		die 1 "$f changed but ${o#"$O"/} was not rebuilt (stale object)"
+	[ ! "$S/$f" -nt "$o" ] || die 1 "$f changed but ${o#"$O"/} was not rebuilt (stale object)"
 done <"$TOUCHED"
 mv "$WORK/patched-now" "$TOUCHED"
 log "built in $((BEND - BSTART))s"
