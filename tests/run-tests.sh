@@ -16,11 +16,15 @@ passed=0 failed=0 skipped=0
 log=$(mktemp /tmp/faultline-tests.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
+times=() # "seconds name" per test program, for the slowest at the end
 run() { # name command...
 	local name=$1; shift
+	local t0=$SECONDS
 	echo "== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
+	times+=("$((SECONDS - t0)) $name")
+	echo "-- $name: $((SECONDS - t0)) s"
 	local p f s
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
@@ -46,5 +50,6 @@ for dir in "${MORE[@]}"; do
 		run "$(basename "$t") ($dir)" "$t"
 	done
 done
+echo "slowest: $(printf '%s\n' "${times[@]}" | sort -rn | head -8 | awk '{ t = $1; sub(/^[0-9]+ /, ""); printf "%s%s %d s", (NR > 1 ? ", " : ""), $0, t }'); all $SECONDS s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
