@@ -152,7 +152,7 @@ cat >"$fake/Makefile" <<'MK'
 defconfig olddefconfig kvm_guest.config:
 	@touch $(O)/.config
 bzImage:
-	@echo $$$$ >$(O)/recipe.pid; sleep 300 & echo $$! >$(O)/sleep.pid; wait
+	@cat /proc/self/autogroup >$(O)/autogroup 2>/dev/null; echo $$$$ >$(O)/recipe.pid; sleep 300 & echo $$! >$(O)/sleep.pid; wait
 MK
 cat >"$fake/scripts/kconfig/merge_config.sh" <<'SH'
 #!/bin/sh
@@ -178,6 +178,17 @@ for sig in KILL HUP; do
 		continue
 	fi
 	pids="$(cat "$obj/recipe.pid") $(cat "$obj/sleep.pid")"
+	# the compile's autogroup yields to other sessions as its nice does
+	if [ "$sig" = KILL ]; then
+		if [ ! -e /proc/self/autogroup ]; then
+			echo "SKIP build-autogroup-nice: no /proc/self/autogroup (kernel without CONFIG_SCHED_AUTOGROUP)"
+		elif grep -q ' nice 10$' "$obj/autogroup" && [ "$(cat "$obj/autogroup")" != "$(cat /proc/self/autogroup)" ]; then
+			echo "PASS build-autogroup-nice ($(cat "$obj/autogroup"))"
+		else
+			echo "FAIL build-autogroup-nice: the compile ran in '$(cat "$obj/autogroup" 2>/dev/null)', this test in '$(cat /proc/self/autogroup)'"
+			failed=1
+		fi
+	fi
 	kill -"$sig" "$kb"
 	wait "$kb"
 	rc=$?

@@ -246,9 +246,13 @@ trap cleanup EXIT
 # script was killed went on for the rest of the session.
 run() {
 	local rc=0
+	# The group's own session is a new autogroup (CONFIG_SCHED_AUTOGROUP),
+	# and the scheduler shares the CPUs between autogroups first: nice 10
+	# inside it would not yield to anything in another session, such as a
+	# benchmark running beside the build.  So the autogroup gets nice 10 too.
 	# shellcheck disable=SC2016
 	setpriv --pdeathsig TERM setsid bash -c \
-		'trap "trap - TERM; kill -TERM -- -\$\$ 2>/dev/null; exit 143" TERM; "$@" & wait $!' \
+		'echo 10 2>/dev/null >/proc/self/autogroup; trap "trap - TERM; kill -TERM -- -\$\$ 2>/dev/null; exit 143" TERM; "$@" & wait $!' \
 		kernel-build-group nice -n 10 "$@" </dev/null &
 	CHILD=$!
 	wait "$CHILD" || rc=$?
