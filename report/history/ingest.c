@@ -356,14 +356,37 @@ static void ingest_print(const struct ingest_run *r, const json_t *doc, const st
 }
 
 /* One result file: load, validate, evaluate, store (or print). */
-static int ingest_file(struct ingest_ctx *c, const char *path)
+/*
+ * One file. in_dir: found by walking a directory, where JSON that parses
+ * but is some other document of the suite's or its tools' (ab's
+ * accel.json, fl-report's compare.json, a calibration record: no
+ * faultline-result schema) is passed over and counted. A file that does
+ * not parse, or a result of any version, gets the checks of results_load.
+ * The file is parsed once either way.
+ */
+static int ingest_file(struct ingest_ctx *c, const char *path, bool in_dir)
 {
 	struct ingest_values vs = { 0 };
 	struct ingest_run r = { 0 };
-	json_t *doc = results_load(path, c->err, sizeof(c->err));
+	json_t *doc = in_dir ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	int ret = -1;
 	long long run;
 
+	if (doc) {
+		const char *schema = json_is_object(doc) ? json_string_value(json_object_get(doc, "schema")) : NULL;
+
+		if (!schema || strncmp(schema, "faultline-result/", strlen("faultline-result/"))) {
+			c->skipped++;
+			if (!c->quiet)
+				printf("skipped %s: not a faultline result (schema %s)\n", path, schema ? schema : "missing");
+			json_decref(doc);
+			return 0;
+		}
+		if (results_validate(doc, path, c->err, sizeof(c->err)) < 0)
+			goto exit;
+	} else {
+		doc = results_load(path, c->err, sizeof(c->err));
+	}
 	if (!doc || ingest_record(&r, doc, path, c->err, sizeof(c->err)) < 0 ||
 	    ingest_values(&vs, doc, path, c->err, sizeof(c->err)) < 0)
 		goto exit;
@@ -425,32 +448,6 @@ static int ingest_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * In a directory, JSON that is some other document of the suite's or its
- * tools' (ab's accel.json, fl-report's compare.json, a calibration record)
- * is passed over and counted: true for a file that parses and whose
- * top-level "schema" is not a faultline-result one. A file that does not
- * parse, or a result of any version, goes on to ingest_file and its checks.
- */
-static bool ingest_other_json(struct ingest_ctx *c, const char *path)
-{
-	json_t *doc = json_load_file(path, 0, NULL);
-	const char *schema;
-	bool other;
-
-	if (!doc)
-		return false;
-	schema = json_is_object(doc) ? json_string_value(json_object_get(doc, "schema")) : NULL;
-	other = !schema || strncmp(schema, "faultline-result/", strlen("faultline-result/"));
-	if (other) {
-		c->skipped++;
-		if (!c->quiet)
-			printf("skipped %s: not a faultline result (schema %s)\n", path, schema ? schema : "missing");
-	}
-	json_decref(doc);
-	return other;
-}
-
 /* Every argument: a file, or the .json files under a directory. */
 static int ingest_args(struct ingest_ctx *c, int argc, char **argv)
 {
@@ -464,7 +461,7 @@ static int ingest_args(struct ingest_ctx *c, int argc, char **argv)
 			return -1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			ret = ingest_file(c, argv[i]);
+			ret = ingest_file(c, argv[i], false);
 			continue;
 		}
 		ingest_walk.n = 0;
@@ -474,8 +471,8 @@ static int ingest_args(struct ingest_ctx *c, int argc, char **argv)
 		}
 		qsort(ingest_walk.paths, ingest_walk.n, sizeof(char *), ingest_cmp);
 		for (size_t k = 0; k < ingest_walk.n; k++) {
-			if (!ret && !ingest_other_json(c, ingest_walk.paths[k]))
-				ret = ingest_file(c, ingest_walk.paths[k]);
+			if (!ret)
+				ret = ingest_file(c, ingest_walk.paths[k], true);
 			free(ingest_walk.paths[k]);
 		}
 		ingest_walk.n = 0;
